@@ -1,0 +1,66 @@
+# A handful of targets a newcomer can guess. Each one works on a fresh clone: it creates .venv and
+# installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 3000
+STARGATE_PORT ?= 8082
+DATA_DIR ?= .local-data
+export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+CDK := npx --no-install cdk
+
+.PHONY: help install run stargate test lint format typecheck openapi synth deploy destroy smoke clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt lambda_src/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed ## Create .venv and install everything (Python); npm packages come with synth
+
+run: $(BIN)/.installed ## Serve the API on 127.0.0.1:$(PORT) against the embedded Stargate (or $$STARGATE_URL)
+	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
+
+stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on $(STARGATE_PORT)
+	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)
+
+test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: $(BIN)/.installed ## Apply ruff's formatting and safe fixes
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: $(BIN)/.installed ## Regenerate the committed OpenAPI document from the code
+	$(BIN)/python -m orders_api.openapi > openapi.json
+
+synth: $(BIN)/.installed node_modules/.installed ## cdk synth, offline, without Docker
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --no-notices --quiet
+
+deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-outputs.json
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices --require-approval never --outputs-file cdk-outputs.json
+
+destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force
+
+smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke API_URL=https://...
+	$(BIN)/python scripts/smoke.py $(API_URL)
+
+clean: ## Remove build output and local data
+	rm -rf cdk.out .build $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

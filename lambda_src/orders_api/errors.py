@@ -1,0 +1,67 @@
+"""Domain errors. Each is mapped to an HTTP answer once, in ``handler.py``; nothing else knows HTTP."""
+
+from __future__ import annotations
+
+
+class OrdersError(Exception):
+    """Base class of every error this service raises on purpose."""
+
+
+class OrderNotFound(OrdersError):
+    """No order has the requested id."""
+
+    def __init__(self, order_id: object) -> None:
+        super().__init__(f"Order {order_id} was not found.")
+
+
+class IdempotencyKeyReused(OrdersError):
+    """An Idempotency-Key was sent again with a different request body."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a different order."
+        )
+
+
+class TransitionNotAllowed(OrdersError):
+    """The requested status change is not one the order lifecycle allows."""
+
+    def __init__(self, current: str, requested: str) -> None:
+        super().__init__(f"An order cannot change status from {current} to {requested}.")
+
+
+class ConcurrentUpdate(OrdersError):
+    """Another request changed the order between our read and our write."""
+
+    def __init__(self, order_id: object) -> None:
+        super().__init__(f"Order {order_id} was changed by another request; read it again and retry.")
+
+
+class InvalidCursor(OrdersError):
+    """A pagination cursor was not issued by this API, or for a different query."""
+
+    def __init__(self, reason: str = "it was not issued by this API") -> None:
+        super().__init__(f"The cursor is not valid: {reason}.")
+
+
+class ConfigurationError(OrdersError):
+    """Settings are missing or invalid. The message names the settings, never their values."""
+
+
+class StoreError(OrdersError):
+    """The order store failed or answered something unexpected (HTTP 502)."""
+
+    status_code = 502
+
+
+class StoreUnavailable(StoreError):
+    """The order store cannot be reached or says it is unavailable (HTTP 503)."""
+
+    status_code = 503
+
+
+class StoreTimeout(StoreError):
+    """The order store did not answer in time (HTTP 504)."""
+
+    status_code = 504

@@ -1,0 +1,110 @@
+"""Request and response models. They drive validation and the OpenAPI document.
+
+Field names are camelCase on purpose: they are the wire format shared with the original Java service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+# Stargate stores every number as a double: larger integers would come back changed.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T09:18:42.716Z
+Timestamp = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str, when_used="json")]
+
+
+class OrderStatus(StrEnum):
+    """Where an order is in its life."""
+
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+class NewOrder(BaseModel):
+    """The body of ``POST /orders``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    productName: Annotated[str, Field(min_length=1, max_length=200, description="What is ordered.")]
+    productQuantity: Annotated[int, Field(ge=1, le=10_000, description="How many.")]
+    productPrice: Annotated[
+        int, Field(ge=0, le=MAX_SAFE_INTEGER, description="Unit price in minor units (cents).")
+    ]
+
+    def fingerprint(self) -> str:
+        """A stable digest of the request, to tell a replay from a different order under one key."""
+        canonical = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class StatusChange(BaseModel):
+    """The body of ``PATCH /orders/{orderId}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: OrderStatus
+
+
+class Order(BaseModel):
+    """An order as the API returns it."""
+
+    orderId: UUID
+    productName: str
+    productQuantity: int
+    productPrice: int
+    status: OrderStatus
+    createdAt: Timestamp
+    updatedAt: Timestamp
+
+
+class OrderPage(BaseModel):
+    """One page of ``GET /orders``; follow ``nextCursor`` until it is null."""
+
+    items: list[Order]
+    nextCursor: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer carries a human-readable message."""
+
+    message: str
+    errors: list[dict[str, str]] | None = None
+
+
+class StoredOrder(BaseModel):
+    """An order as the store keeps it: the public fields plus the request fingerprint."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    orderId: UUID
+    productName: str
+    productQuantity: int
+    productPrice: int
+    status: OrderStatus
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    requestFingerprint: str = ""
+
+    def public(self) -> Order:
+        """The order without the store's bookkeeping."""
+        return Order.model_validate(self.model_dump(exclude={"requestFingerprint"}))
+
+    def to_document(self) -> dict[str, object]:
+        """The JSON document written to the store (timestamps as ISO 8601 strings in UTC)."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,45 @@
+"""Order stores: where orders live. Routes and logic see only the ``OrderStore`` interface."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from orders_api.models import OrderStatus, StoredOrder
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """One page of orders and the opaque cursor of the next page (None on the last)."""
+
+    orders: list[StoredOrder]
+    next_cursor: str | None
+
+
+class OrderStore(Protocol):
+    """What the order logic needs from a database. One implementation per store API."""
+
+    def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
+        """Store ``order`` unless its id exists; return what is stored under the id and if it is new."""
+        ...
+
+    def get(self, order_id: UUID) -> StoredOrder | None:
+        """The order with this id, or None."""
+        ...
+
+    def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
+        """Write ``updated`` if the stored order still has ``current.status``; return what was written.
+
+        Raises OrderNotFound when the order vanished and ConcurrentUpdate when it changed meanwhile,
+        as far as the store can tell.
+        """
+        ...
+
+    def delete(self, order_id: UUID) -> None:
+        """Delete the order; deleting a missing order is not an error."""
+        ...
+
+    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+        """Up to ``limit`` orders after ``cursor``, optionally only those with ``status``."""
+        ...

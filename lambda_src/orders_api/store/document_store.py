@@ -1,0 +1,85 @@
+"""Orders kept as JSON documents through the Stargate Document API (self-hosted Stargate)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from orders_api.errors import InvalidCursor, StoreError
+from orders_api.models import OrderStatus, StoredOrder
+from orders_api.observability import logger
+from orders_api.store import StoredPage
+from orders_api.store.cursor import decode_cursor, encode_cursor
+from orders_api.store.stargate_documents import Document, StargateDocuments
+
+# Enough round trips to fill a page even when Stargate hands back short pages, but bounded.
+MAX_SEARCH_CALLS = 5
+
+
+class DocumentOrderStore:
+    """An ``OrderStore`` over one Document API collection; the document id is the order id.
+
+    The Document API has no conditional write, so status changes are last-writer-wins: two concurrent
+    changes of one order can both succeed. The Data API store does not have this limit.
+    """
+
+    def __init__(self, documents: StargateDocuments) -> None:
+        self._documents = documents
+
+    def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
+        existing = self.get(order.orderId)
+        if existing is not None:
+            return existing, False
+        # PUT with an id chosen by us: a retried request overwrites itself instead of storing twice.
+        self._documents.put(str(order.orderId), order.to_document())
+        return order, True
+
+    def get(self, order_id: UUID) -> StoredOrder | None:
+        document = self._documents.get(str(order_id))
+        if document is None:
+            return None
+        order = _parse(document)
+        if order is None:
+            raise StoreError(f"The stored order {order_id} is malformed.")
+        return order
+
+    def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
+        # A full PUT rather than a PATCH: a PATCH on a concurrently deleted order would leave a
+        # partial document behind.
+        self._documents.put(str(updated.orderId), updated.to_document())
+        return updated
+
+    def delete(self, order_id: UUID) -> None:
+        self._documents.delete(str(order_id))
+
+    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+        page_state = self._page_state(cursor, status)
+        where = {"status": {"$eq": status.value}} if status else None
+        orders: list[StoredOrder] = []
+        for _ in range(MAX_SEARCH_CALLS):
+            # Ask only for what the page still lacks, so the page state never skips a document.
+            page = self._documents.search(where, page_size=limit - len(orders), page_state=page_state)
+            orders.extend(order for order in map(_parse, page.documents.values()) if order is not None)
+            page_state = page.page_state
+            if page_state is None or len(orders) >= limit:
+                break
+        next_cursor = encode_cursor(status, {"pageState": page_state}) if page_state else None
+        return StoredPage(orders, next_cursor)
+
+    @staticmethod
+    def _page_state(cursor: str | None, status: OrderStatus | None) -> str | None:
+        if cursor is None:
+            return None
+        page_state = decode_cursor(cursor, status).get("pageState")
+        if not isinstance(page_state, str) or not page_state:
+            raise InvalidCursor()
+        return page_state
+
+
+def _parse(document: Document) -> StoredOrder | None:
+    try:
+        return StoredOrder.model_validate(document)
+    except ValidationError:
+        logger.warning("Skipping a stored document that is not an order", extra={"keys": sorted(document)})
+        return None

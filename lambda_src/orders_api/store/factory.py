@@ -1,0 +1,72 @@
+"""Builds the process's one order store from settings, on first use, and keeps it for warm invocations."""
+
+from __future__ import annotations
+
+import threading
+from urllib.parse import urlsplit
+
+import requests
+
+from orders_api.settings import StoreSettings
+from orders_api.store import OrderStore
+from orders_api.store.document_store import DocumentOrderStore
+from orders_api.store.http import new_session
+from orders_api.store.stargate_documents import StargateDocuments
+from orders_api.store.tokens import FixedToken, Login, PasswordLogin, SecretToken, TokenSource
+
+_store: OrderStore | None = None
+_lock = threading.Lock()
+
+
+def get_store() -> OrderStore:
+    """The order store of this process, built from the environment the first time it is needed."""
+    global _store
+    with _lock:
+        if _store is None:
+            _store = build_store(StoreSettings.from_env(), new_session())
+        return _store
+
+
+def reset_store() -> None:
+    """Forget the store, so the next call reads the settings again (tests, local reconfiguration)."""
+    global _store
+    with _lock:
+        _store = None
+
+
+def build_store(settings: StoreSettings, session: requests.Session) -> OrderStore:
+    """An order store for ``settings`` that sends its calls through ``session``."""
+    return DocumentOrderStore(build_documents(settings, session))
+
+
+def build_documents(settings: StoreSettings, session: requests.Session) -> StargateDocuments:
+    """The Document API client for ``settings``."""
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    return StargateDocuments(
+        settings.base_url,
+        settings.namespace,
+        settings.collection,
+        build_tokens(settings, session),
+        session,
+        timeout,
+    )
+
+
+def build_tokens(settings: StoreSettings, session: requests.Session) -> TokenSource:
+    """Where tokens come from: the secret, a fixed token, or a username and password."""
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    auth_url = settings.auth_url or _origin(settings.base_url)
+    credentials = settings.credentials
+    if credentials.secret_id:
+        return SecretToken(credentials.secret_id, settings.secret_max_age, auth_url, session, timeout)
+    if credentials.token:
+        return FixedToken(credentials.token)
+    assert credentials.username is not None
+    assert credentials.password is not None
+    return PasswordLogin(auth_url, Login(credentials.username, credentials.password), session, timeout)
+
+
+def _origin(url: str) -> str:
+    # Without an auth URL, /v1/auth is looked for on the documents host (true of the embedded server).
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

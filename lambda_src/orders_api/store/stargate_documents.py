@@ -1,0 +1,170 @@
+"""A small client for the Stargate Document API v2, with ``requests``.
+
+It knows HTTP and Stargate's answers, and turns every failure into a domain error; it knows nothing about
+orders. Version differences it absorbs: a missing document is 404 (empty or with a body) or 204; an
+existing namespace is 201 or 409.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from orders_api.errors import InvalidCursor, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.store.tokens import TokenSource
+
+Document = dict[str, Any]
+MAX_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """Documents of one search page by id, and Stargate's page state for the next one."""
+
+    documents: dict[str, Document]
+    page_state: str | None
+
+
+class StargateDocuments:
+    """One collection of one namespace, e.g. ``StargateDocuments(...).get("some-id")``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        namespace: str,
+        collection: str,
+        tokens: TokenSource,
+        session: requests.Session,
+        timeout: tuple[float, float],
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._namespace = namespace
+        self._collection = collection
+        self._collection_url = f"{self._base}/v2/namespaces/{namespace}/collections/{collection}"
+        self._tokens = tokens
+        self._session = session
+        self._timeout = timeout
+
+    def get(self, document_id: str) -> Document | None:
+        """The document's data, or None when there is no such document (or collection)."""
+        response = self._call("GET", self._document_url(document_id), params={"raw": "true"})
+        if response.status_code == 204:  # older Stargate v1 builds answer a missing document so
+            return None
+        if response.status_code == 404:
+            self._raise_if_namespace_missing(response)
+            return None
+        self._expect(response, 200)
+        data = self._json(response)
+        if not isinstance(data, dict):
+            raise StoreError("The store answered a document that is not a JSON object.")
+        return data
+
+    def put(self, document_id: str, document: Document) -> None:
+        """Create or fully replace the document (idempotent; creates the collection on first write)."""
+        response = self._call("PUT", self._document_url(document_id), json=document)
+        if response.status_code == 404:
+            self._raise_if_namespace_missing(response)
+        self._expect(response, 200, 201)
+
+    def delete(self, document_id: str) -> None:
+        """Delete the document; a document or collection that does not exist is already deleted."""
+        response = self._call("DELETE", self._document_url(document_id))
+        if response.status_code == 404:
+            self._raise_if_namespace_missing(response)
+            return
+        self._expect(response, 200, 204)
+
+    def search(
+        self,
+        where: dict[str, Any] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        page_state: str | None = None,
+    ) -> SearchPage:
+        """One page of documents matching ``where``; an absent collection is an empty result."""
+        params: dict[str, str] = {"page-size": str(page_size)}
+        if where:
+            params["where"] = json.dumps(where, separators=(",", ":"))
+        if page_state:
+            params["page-state"] = page_state
+        response = self._call("GET", self._collection_url, params=params)
+        if response.status_code == 404:
+            self._raise_if_namespace_missing(response)
+            return SearchPage({}, None)
+        if response.status_code == 400 and page_state:
+            raise InvalidCursor("the store did not accept it")
+        self._expect(response, 200)
+        body = self._json(response)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise StoreError("The store answered a search without data.")
+        next_state = body.get("pageState")
+        documents = {key: value for key, value in data.items() if isinstance(value, dict)}
+        return SearchPage(documents, next_state if isinstance(next_state, str) and next_state else None)
+
+    def create_namespace(self) -> None:
+        """Create the namespace; one that already exists is fine (v1 answers 201, v2 409)."""
+        response = self._call("POST", f"{self._base}/v2/schemas/namespaces", json={"name": self._namespace})
+        if response.status_code != 409:
+            self._expect(response, 200, 201)
+
+    def _document_url(self, document_id: str) -> str:
+        return f"{self._collection_url}/{quote(document_id, safe='')}"
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send with the current token; after a 401, renew the token once and send again."""
+        token = self._tokens.token()
+        response = self._send(method, url, token, **kwargs)
+        if response.status_code == 401 and self._tokens.renew(token):
+            response = self._send(method, url, self._tokens.token(), **kwargs)
+        if response.status_code in (401, 403):
+            raise StoreError("The store rejected the configured token.")
+        return response
+
+    def _send(self, method: str, url: str, token: str, **kwargs: Any) -> requests.Response:
+        try:
+            return self._session.request(
+                method, url, headers={"X-Cassandra-Token": token}, timeout=self._timeout, **kwargs
+            )
+        except requests.Timeout as error:
+            raise StoreTimeout("The store did not answer in time.") from error
+        except requests.RequestException as error:
+            raise StoreUnavailable("The store cannot be reached.") from error
+
+    def _raise_if_namespace_missing(self, response: requests.Response) -> None:
+        # A missing namespace is a deployment mistake, never "not found": reads answer
+        # "Namespace X does not exist.", writes "Unknown namespace X, you must create it first."
+        if _description(response).lower().startswith(("namespace ", "unknown namespace")):
+            raise StoreError(f"The store has no namespace {self._namespace}; create it first.")
+
+    @staticmethod
+    def _expect(response: requests.Response, *statuses: int) -> None:
+        status = response.status_code
+        if status in statuses:
+            return
+        if status == 504:
+            raise StoreTimeout("The store did not answer in time.")
+        if status in (429, 502, 503):
+            raise StoreUnavailable("The store is unavailable; try again shortly.")
+        raise StoreError(f"The store answered HTTP {status} unexpectedly.")
+
+    @staticmethod
+    def _json(response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as error:
+            raise StoreError("The store answered something that is not JSON.") from error
+
+
+def _description(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        text = body.get("description") or body.get("message") or ""
+        return text if isinstance(text, str) else ""
+    return ""

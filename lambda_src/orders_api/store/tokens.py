@@ -1,0 +1,180 @@
+"""Where the store token comes from: a fixed token, a login with a password, or a Secrets Manager secret.
+
+No token or password ever reaches a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+import requests
+
+from orders_api.errors import ConfigurationError, StoreError, StoreTimeout, StoreUnavailable
+
+
+class TokenSource(Protocol):
+    """Gives the token for the next call, and a fresh one after the store rejected it."""
+
+    def token(self) -> str:
+        """The token to send now."""
+        ...
+
+    def renew(self, rejected: str) -> bool:
+        """Try to replace the ``rejected`` token; True when a different one is now available."""
+        ...
+
+
+class FixedToken:
+    """A token given as is (an Astra ``AstraCS:`` token or a Stargate auth token)."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
+
+    def renew(self, rejected: str) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Login:
+    """A username and password for Stargate's ``/v1/auth``."""
+
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"Login(username={self.username!r}, password='***')"
+
+
+class PasswordLogin:
+    """Gets a token from Stargate's auth API and fetches a new one when the store rejects it."""
+
+    def __init__(
+        self, auth_url: str, login: Login, session: requests.Session, timeout: tuple[float, float]
+    ) -> None:
+        self._auth_url = auth_url.rstrip("/") + "/v1/auth"
+        self._login = login
+        self._session = session
+        self._timeout = timeout
+        self._token: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def login(self) -> Login:
+        return self._login
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None:
+                self._token = self._fetch()
+            return self._token
+
+    def renew(self, rejected: str) -> bool:
+        with self._lock:
+            if self._token == rejected or self._token is None:
+                self._token = self._fetch()
+            return self._token != rejected
+
+    def _fetch(self) -> str:
+        try:
+            response = self._session.post(
+                self._auth_url,
+                json={"username": self._login.username, "password": self._login.password},
+                timeout=self._timeout,
+            )
+        except requests.Timeout as error:
+            raise StoreTimeout("The store's auth service did not answer in time.") from error
+        except requests.RequestException as error:
+            raise StoreUnavailable("The store's auth service cannot be reached.") from error
+        if response.status_code in (200, 201):
+            try:
+                token = response.json()["authToken"]
+            except (ValueError, KeyError, TypeError):
+                token = None
+            if isinstance(token, str) and token:
+                return token
+            raise StoreError("The store's auth service answered without a token.")
+        if response.status_code in (400, 401, 403):
+            raise StoreError("The store's auth service refused the configured username and password.")
+        if response.status_code == 504:
+            raise StoreTimeout("The store's auth service did not answer in time.")
+        if response.status_code in (429, 502, 503):
+            raise StoreUnavailable("The store's auth service is unavailable.")
+        raise StoreError(f"The store's auth service answered HTTP {response.status_code}.")
+
+
+def parse_secret(value: str) -> str | Login:
+    """Read a secret that holds a plain token, ``{"token": ...}`` or ``{"username", "password"}``."""
+    text = value.strip()
+    if not text:
+        raise ConfigurationError("The store secret is empty.")
+    if not text.startswith("{"):
+        return text
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        token = document.get("token")
+        if isinstance(token, str) and token.strip():
+            return token.strip()
+        username, password = document.get("username"), document.get("password")
+        if isinstance(username, str) and username and isinstance(password, str) and password:
+            return Login(username, password)
+    raise ConfigurationError(
+        'The store secret must hold a token, JSON {"token": ...}, or JSON {"username": ..., "password": ...}.'
+    )
+
+
+class SecretToken:
+    """The token (or the login that gets one) kept in a Secrets Manager secret, cached for ``max_age``."""
+
+    def __init__(
+        self,
+        secret_id: str,
+        max_age: int,
+        auth_url: str,
+        session: requests.Session,
+        timeout: tuple[float, float],
+    ) -> None:
+        self._secret_id = secret_id
+        self._max_age = max_age
+        self._auth_url = auth_url
+        self._session = session
+        self._timeout = timeout
+        self._login: PasswordLogin | None = None
+
+    def token(self) -> str:
+        return self._source(force_fetch=False).token()
+
+    def renew(self, rejected: str) -> bool:
+        # A password login renews its token; a plain token may have been rotated in the secret.
+        source = self._source(force_fetch=not isinstance(self._login, PasswordLogin))
+        if isinstance(source, PasswordLogin):
+            return source.renew(rejected)
+        return source.token() != rejected
+
+    def _source(self, force_fetch: bool) -> TokenSource:
+        secret = parse_secret(self._read(force_fetch))
+        if isinstance(secret, str):
+            return FixedToken(secret)
+        if self._login is None or self._login.login != secret:
+            self._login = PasswordLogin(self._auth_url, secret, self._session, self._timeout)
+        return self._login
+
+    def _read(self, force_fetch: bool) -> str:
+        # Imported here: boto3 costs ~150 ms and only requests that reach the store need it.
+        from aws_lambda_powertools.utilities import parameters
+
+        try:
+            value = parameters.get_secret(self._secret_id, max_age=self._max_age, force_fetch=force_fetch)
+        except parameters.exceptions.GetParameterError as error:
+            raise StoreError("The store credentials could not be read from Secrets Manager.") from error
+        if not isinstance(value, str):
+            raise ConfigurationError("The store secret must be a string secret, not binary.")
+        return value

@@ -1,0 +1,177 @@
+"""Serve the Lambda function on localhost by turning each HTTP request into an API Gateway HTTP API
+(payload 2.0) event and calling ``orders_api.handler.lambda_handler``.
+
+Why an adapter instead of Powertools' ASGI resolver: the Lambda uses ``APIGatewayHttpResolver`` with its
+Logger/Tracer/Metrics decorators and the 64 KiB check in ``lambda_handler``; calling that very function
+with the event API Gateway would send runs the same routes, parsing and client code as production.
+Like a Lambda execution environment, it handles one request at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# API Gateway refuses bodies over 10 MB before the function sees them.
+GATEWAY_MAX_BODY = 10 * 1024 * 1024
+TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+
+
+@dataclass
+class LocalContext:
+    """The parts of a Lambda context the Powertools decorators read."""
+
+    function_name: str = "orders-api-local"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:orders-api-local"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/orders-api-local"
+    log_stream_name: str = "local"
+    deadline_ms: int = field(default_factory=lambda: int(time.time() * 1000) + 29_000)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
+
+
+def http_api_event(
+    method: str,
+    target: str,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """The HTTP API payload 2.0 event API Gateway would send for this request (``$default`` route)."""
+    parts = urlsplit(target)
+    lowered: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in (headers or {}).items():
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(cookie.strip() for cookie in value.split(";") if cookie.strip())
+            continue
+        # API Gateway joins repeated headers with commas.
+        lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    now = datetime.now(UTC)
+    request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path or "/",
+        "rawQueryString": parts.query,
+        "headers": lowered,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": lowered.get("host", "localhost"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method.upper(),
+                "path": parts.path or "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        content_type = lowered.get("content-type", "")
+        if content_type.startswith(TEXT_TYPES) or not content_type:
+            try:
+                event["body"] = body.decode()
+            except UnicodeDecodeError:
+                event["body"] = base64.b64encode(body).decode()
+                event["isBase64Encoded"] = True
+        else:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+    return event
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: LocalApiServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._invoke()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _invoke(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > GATEWAY_MAX_BODY:
+            self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
+            self.close_connection = True
+            return
+        body = self.rfile.read(length) if length else None
+        event = http_api_event(
+            self.command, self.path, dict(self.headers.items()), body, source_ip=self.client_address[0]
+        )
+        with self.server.invoke_lock:
+            result = self.server.lambda_handler(event, LocalContext())
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
+        headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers[str(name)] = ", ".join(str(v) for v in values)
+        self._send(int(result.get("statusCode", 200)), headers, data, result.get("cookies") or [])
+
+    def _send(
+        self, status: int, headers: dict[str, str], data: bytes, cookies: list[str] | None = None
+    ) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        for cookie in cookies or []:
+            self.send_header("Set-Cookie", cookie)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD" and data:
+            self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class LocalApiServer(ThreadingHTTPServer):
+    """An HTTP server whose every request is one invocation of the Lambda handler."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], lambda_handler: LambdaHandler, verbose: bool = False
+    ) -> None:
+        super().__init__(address, _RequestHandler)
+        self.lambda_handler = lambda_handler
+        self.invoke_lock = threading.Lock()
+        self.verbose = verbose
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"

@@ -1,0 +1,87 @@
+"""``make run``: the API on localhost, backed by the embedded Stargate-compatible server.
+
+With ``STARGATE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
+Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+EMBEDDED_USERNAME = "cassandra"
+EMBEDDED_PASSWORD = "cassandra"  # the Stargate developer-mode default, local only  # noqa: S105
+DEFAULT_NAMESPACE = "orders"
+
+
+def main() -> int:
+    """Start everything, print how to call it, serve until Ctrl-C or SIGTERM."""
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "3000"))
+    # Local runs have no X-Ray daemon and no CloudWatch: keep tracing and metrics quiet.
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+    stargate = None
+    if not os.environ.get("STARGATE_URL"):
+        from localdev.stargate import start_in_thread
+
+        data_dir = os.environ.get("DATA_DIR", ".local-data")
+        stargate_port = int(os.environ.get("STARGATE_PORT", "8082"))
+        stargate = start_in_thread(host="127.0.0.1", port=stargate_port, data_dir=data_dir)
+        os.environ["STARGATE_URL"] = stargate.url
+        os.environ["STARGATE_USERNAME"] = EMBEDDED_USERNAME
+        os.environ["STARGATE_PASSWORD"] = EMBEDDED_PASSWORD
+        os.environ.setdefault("STARGATE_NAMESPACE", DEFAULT_NAMESPACE)
+        print(f"Embedded Stargate: {stargate.url} (data in {os.path.abspath(data_dir)})", flush=True)
+
+    from orders_api.errors import ConfigurationError, StoreError
+    from orders_api.settings import StoreSettings
+
+    try:
+        settings = StoreSettings.from_env()
+    except ConfigurationError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if stargate is not None:
+        from orders_api.store.factory import build_documents
+        from orders_api.store.http import new_session
+
+        try:
+            build_documents(settings, new_session()).create_namespace()
+        except StoreError as error:
+            print(f"Could not create namespace {settings.namespace}: {error}", file=sys.stderr)
+            return 1
+
+    from localdev.api import LocalApiServer
+    from orders_api.handler import lambda_handler
+
+    server = LocalApiServer((host, port), lambda_handler)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"Orders API: {server.url} (store: {settings.base_url}, namespace {settings.namespace})")
+    print("Try:")
+    print(
+        f"  curl -s -X POST {server.url}/orders -H 'Content-Type: application/json' "
+        """-d '{"productName":"Coffee beans","productQuantity":2,"productPrice":1250}'"""
+    )
+    print(f"  curl -s {server.url}/orders", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        if stargate is not None:
+            stargate.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""An in-memory OrderStore for tests of the routes and the order logic."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from orders_api.errors import OrderNotFound
+from orders_api.models import OrderStatus, StoredOrder
+from orders_api.store import StoredPage
+from orders_api.store.cursor import decode_cursor, encode_cursor
+
+
+class InMemoryOrderStore:
+    """Keeps orders in a dict, in insertion order; cursors are offsets."""
+
+    def __init__(self) -> None:
+        self.orders: dict[UUID, StoredOrder] = {}
+
+    def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
+        if order.orderId in self.orders:
+            return self.orders[order.orderId], False
+        self.orders[order.orderId] = order
+        return order, True
+
+    def get(self, order_id: UUID) -> StoredOrder | None:
+        return self.orders.get(order_id)
+
+    def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
+        if current.orderId not in self.orders:
+            raise OrderNotFound(current.orderId)
+        self.orders[updated.orderId] = updated
+        return updated
+
+    def delete(self, order_id: UUID) -> None:
+        self.orders.pop(order_id, None)
+
+    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+        start = int(decode_cursor(cursor, status)["offset"]) if cursor else 0
+        matching = [o for o in self.orders.values() if status is None or o.status == status]
+        page = matching[start : start + limit]
+        more = start + limit < len(matching)
+        return StoredPage(page, encode_cursor(status, {"offset": start + limit}) if more else None)
