@@ -70,10 +70,10 @@ def main() -> int:
     print(f"Orders API: {server.url} (store: {settings.base_url}, namespace {settings.namespace})")
     print("Try:")
     print(
-        f"  curl -s -X POST {server.url}/orders -H 'Content-Type: application/json' "
+        f"  curl -s -w '\\n' -X POST {server.url}/orders -H 'Content-Type: application/json' "
         """-d '{"productName":"Coffee beans","productQuantity":2,"productPrice":1250}'"""
     )
-    print(f"  curl -s {server.url}/orders", flush=True)
+    print(f"  curl -s -w '\\n' {server.url}/orders", flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

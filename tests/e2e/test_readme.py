@@ -1,0 +1,43 @@
+"""The README's curl example works exactly as printed against the API that `make run` starts."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from .conftest import REPO, RunningApi
+
+pytestmark = pytest.mark.e2e
+
+MARKER = "<!-- local-curl-example"
+
+
+def readme_example() -> str:
+    text = (REPO / "README.md").read_text()
+    after = text[text.index(MARKER) :]
+    match = re.search(r"```bash\n(.*?)```", after, re.DOTALL)
+    assert match, "the README lost its curl example"
+    return match.group(1)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed on this machine")
+def test_the_readme_curl_example_runs_against_make_run(api: RunningApi) -> None:
+    script = readme_example()
+    assert "http://127.0.0.1:3000" in script
+    # Same commands, only the port differs: the suite's server listens on a free port.
+    script = script.replace("http://127.0.0.1:3000", api.url)
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert '"status":"PENDING"' in lines[0]
+    assert '"items":[' in lines[1]
+    assert '"status":"PAID"' in lines[2]
+    assert lines[3] == "204"
+    assert '"productName":"Tea"' in lines[4]
