@@ -44,7 +44,8 @@ def assert_error(response: requests.Response, status: int) -> str:
     assert response.status_code == status, response.text
     assert response.headers["Content-Type"].startswith("application/json")
     message = response.json()["message"]
-    assert isinstance(message, str) and message
+    assert isinstance(message, str)
+    assert message
     return message
 
 
