@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -96,6 +97,9 @@ class StoreSettings:
             problems.append("STARGATE_USERNAME and STARGATE_PASSWORD go together")
 
         secret_max_age = _positive("SECRET_MAX_AGE_SECONDS", get("SECRET_MAX_AGE_SECONDS"), 300, problems)
+        if not float(secret_max_age).is_integer():
+            # Powertools caches nothing for a max age below 1 s: every call would read the secret.
+            problems.append("SECRET_MAX_AGE_SECONDS must be a whole number of seconds")
         connect_timeout = _positive(
             "STARGATE_CONNECT_TIMEOUT", get("STARGATE_CONNECT_TIMEOUT"), 3.05, problems
         )
@@ -134,6 +138,6 @@ def _positive(name: str, raw: str | None, default: float, problems: list[str]) -
         value = float(raw)
     except ValueError:
         value = 0.0
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         problems.append(f"{name} must be a positive number")
     return value

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import pytest
 import requests
 import responses
-
 from fakes import InMemoryOrderStore
+
 from orders_api import errors, handler
 from orders_api.models import OrderStatus
 from orders_api.settings import StoreSettings
@@ -439,7 +439,7 @@ def test_delete_of_an_order_already_gone_is_204(store: InMemoryOrderStore) -> No
 
 # --- Failures ------------------------------------------------------------------------------------------
 
-TOKEN = "AstraCS:super-secret-token-value"  # noqa: S105
+TOKEN = "AstraCS:super-secret-token-value"
 
 
 @pytest.fixture
