@@ -1,0 +1,23 @@
+"""An embedded Stargate-compatible document server for local runs and tests (never deployed).
+
+It speaks Stargate v1's auth API (``POST /v1/auth``) and Document API v2 (``/v2/...``) over SQLite::
+
+    from localdev.stargate import start_in_thread
+
+    server = start_in_thread(port=0, data_dir=tmp_path)
+    ...  # talk to server.url
+    server.stop()
+
+or from a shell: ``python -m localdev.stargate --port 8082 --data-dir .local-data``.
+"""
+
+from localdev.stargate.server import (
+    ALL_ROLES,
+    Role,
+    RunningServer,
+    StargateBackend,
+    open_backend,
+    start_in_thread,
+)
+
+__all__ = ["ALL_ROLES", "Role", "RunningServer", "StargateBackend", "open_backend", "start_in_thread"]

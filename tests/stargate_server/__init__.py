@@ -1,0 +1,1 @@
+"""Tests of the embedded Stargate-compatible server (localdev.stargate), over real HTTP."""
