@@ -325,7 +325,8 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> FakeSecretsManager:
 
 
 def secret_token(max_age: int = 120) -> SecretToken:
-    return SecretToken(SECRET_ID, max_age, AUTH_URL, new_session(), (1.0, 2.0))
+    session = new_session()
+    return SecretToken(SECRET_ID, max_age, lambda login: PasswordLogin(AUTH_URL, login, session, (1.0, 2.0)))
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,11 @@ def build_tokens(settings: StoreSettings, session: requests.Session) -> TokenSou
     auth_url = settings.auth_url or _origin(settings.base_url)
     credentials = settings.credentials
     if credentials.secret_id:
-        return SecretToken(credentials.secret_id, settings.secret_max_age, auth_url, session, timeout)
+        return SecretToken(
+            credentials.secret_id,
+            settings.secret_max_age,
+            lambda login: PasswordLogin(auth_url, login, session, timeout),
+        )
     if credentials.token:
         return FixedToken(credentials.token)
     assert credentials.username is not None

@@ -5,8 +5,10 @@ No token or password ever reaches a log line or an error message.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -132,40 +134,39 @@ def parse_secret(value: str) -> str | Login:
 
 
 class SecretToken:
-    """The token (or the login that gets one) kept in a Secrets Manager secret, cached for ``max_age``."""
+    """The token (or the login that gets one) kept in a Secrets Manager secret, cached for ``max_age``.
 
-    def __init__(
-        self,
-        secret_id: str,
-        max_age: int,
-        auth_url: str,
-        session: requests.Session,
-        timeout: tuple[float, float],
-    ) -> None:
+    ``for_login`` turns a username and password into a token source: a ``/v1/auth`` login for the
+    Document API, a ``Cassandra:`` token for a self-hosted Data API.
+    """
+
+    def __init__(self, secret_id: str, max_age: int, for_login: Callable[[Login], TokenSource]) -> None:
         self._secret_id = secret_id
         self._max_age = max_age
-        self._auth_url = auth_url
-        self._session = session
-        self._timeout = timeout
-        self._login: PasswordLogin | None = None
+        self._for_login = for_login
+        self._logins: dict[Login, TokenSource] = {}
 
     def token(self) -> str:
         return self._source(force_fetch=False).token()
 
     def renew(self, rejected: str) -> bool:
-        # A password login renews its token; a plain token may have been rotated in the secret.
-        source = self._source(force_fetch=not isinstance(self._login, PasswordLogin))
-        if isinstance(source, PasswordLogin):
-            return source.renew(rejected)
-        return source.token() != rejected
+        try:
+            if self._source(force_fetch=False).renew(rejected):
+                return True
+        except (StoreUnavailable, StoreTimeout):
+            raise
+        except StoreError:
+            pass  # the login was refused: the password may have been rotated in the secret
+        # The secret itself may have been rotated since it was cached.
+        return self._source(force_fetch=True).token() != rejected
 
     def _source(self, force_fetch: bool) -> TokenSource:
         secret = parse_secret(self._read(force_fetch))
         if isinstance(secret, str):
             return FixedToken(secret)
-        if self._login is None or self._login.login != secret:
-            self._login = PasswordLogin(self._auth_url, secret, self._session, self._timeout)
-        return self._login
+        if secret not in self._logins:
+            self._logins = {secret: self._for_login(secret)}  # forget logins of rotated passwords
+        return self._logins[secret]
 
     def _read(self, force_fetch: bool) -> str:
         # Imported here: boto3 costs ~150 ms and only requests that reach the store need it.
@@ -178,3 +179,11 @@ class SecretToken:
         if not isinstance(value, str):
             raise ConfigurationError("The store secret must be a string secret, not binary.")
         return value
+
+
+def cassandra_token(login: Login) -> FixedToken:
+    """The token a self-hosted Data API takes for a username and password: ``Cassandra:b64:b64``."""
+    encode = base64.b64encode
+    return FixedToken(
+        f"Cassandra:{encode(login.username.encode()).decode()}:{encode(login.password.encode()).decode()}"
+    )
