@@ -26,6 +26,9 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
 
+    from orders_api.errors import ConfigurationError, StoreError
+    from orders_api.settings import DEFAULT_STORE_API, StoreSettings
+
     stargate = None
     if not os.environ.get("STARGATE_URL"):
         from localdev.stargate import start_in_thread
@@ -33,29 +36,27 @@ def main() -> int:
         data_dir = os.environ.get("DATA_DIR", ".local-data")
         stargate_port = int(os.environ.get("STARGATE_PORT", "8082"))
         stargate = start_in_thread(host="127.0.0.1", port=stargate_port, data_dir=data_dir)
-        os.environ["STARGATE_URL"] = stargate.url
+        namespace = os.environ.setdefault("STARGATE_NAMESPACE", DEFAULT_NAMESPACE)
+        try:
+            create_namespace(stargate.url, namespace)
+        except StoreError as error:
+            print(f"Could not create namespace {namespace}: {error}", file=sys.stderr)
+            stargate.stop()
+            return 1
+        # The embedded server speaks the Document API under / and the Data API under /api/json.
+        data_api = os.environ.get("ORDERS_STORE_API", DEFAULT_STORE_API) == "data"
+        os.environ["STARGATE_URL"] = f"{stargate.url}/api/json" if data_api else stargate.url
         os.environ["STARGATE_USERNAME"] = EMBEDDED_USERNAME
         os.environ["STARGATE_PASSWORD"] = EMBEDDED_PASSWORD
-        os.environ.setdefault("STARGATE_NAMESPACE", DEFAULT_NAMESPACE)
         print(f"Embedded Stargate: {stargate.url} (data in {os.path.abspath(data_dir)})", flush=True)
-
-    from orders_api.errors import ConfigurationError, StoreError
-    from orders_api.settings import StoreSettings
 
     try:
         settings = StoreSettings.from_env()
     except ConfigurationError as error:
         print(error, file=sys.stderr)
+        if stargate is not None:
+            stargate.stop()
         return 2
-    if stargate is not None:
-        from orders_api.store.factory import build_documents
-        from orders_api.store.http import new_session
-
-        try:
-            build_documents(settings, new_session()).create_namespace()
-        except StoreError as error:
-            print(f"Could not create namespace {settings.namespace}: {error}", file=sys.stderr)
-            return 1
 
     from localdev.api import LocalApiServer
     from orders_api.handler import lambda_handler
@@ -67,7 +68,10 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"Orders API: {server.url} (store: {settings.base_url}, namespace {settings.namespace})")
+    print(
+        f"Orders API: {server.url} (store: {settings.store_api} API at {settings.base_url}, "
+        f"namespace {settings.namespace})"
+    )
     print("Try:")
     print(
         f"  curl -s -w '\\n' -X POST {server.url}/orders -H 'Content-Type: application/json' "
@@ -81,6 +85,18 @@ def main() -> int:
         if stargate is not None:
             stargate.stop()
     return 0
+
+
+def create_namespace(url: str, namespace: str) -> None:
+    """Create the namespace (keyspace) on the embedded server; it is shared by both of its APIs."""
+    from orders_api.store.http import new_session
+    from orders_api.store.stargate_documents import StargateDocuments
+    from orders_api.store.tokens import Login, PasswordLogin
+
+    session = new_session()
+    timeout = (3.05, 10.0)
+    login = PasswordLogin(url, Login(EMBEDDED_USERNAME, EMBEDDED_PASSWORD), session, timeout)
+    StargateDocuments(url, namespace, "unused", login, session, timeout).create_namespace()
 
 
 if __name__ == "__main__":

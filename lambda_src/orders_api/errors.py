@@ -34,8 +34,9 @@ class TransitionNotAllowed(OrdersError):
 class ConcurrentUpdate(OrdersError):
     """Another request changed the order between our read and our write."""
 
-    def __init__(self, order_id: object) -> None:
-        super().__init__(f"Order {order_id} was changed by another request; read it again and retry.")
+    def __init__(self, order_id: object = None) -> None:
+        which = f"Order {order_id}" if order_id is not None else "The order"
+        super().__init__(f"{which} was changed by another request at the same time; read it and retry.")
 
 
 class InvalidCursor(OrdersError):

@@ -11,8 +11,11 @@ from urllib.parse import urlsplit
 
 from orders_api.errors import ConfigurationError
 
-StoreApi = Literal["documents"]
-STORE_APIS: tuple[str, ...] = ("documents",)
+# "data": the Astra DB Data API (what Astra speaks today); "documents": the Stargate Document API v2
+# (self-hosted Stargate; retired on Astra at the end of 2025).
+StoreApi = Literal["data", "documents"]
+STORE_APIS: tuple[StoreApi, ...] = ("data", "documents")
+DEFAULT_STORE_API: StoreApi = "data"
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class StoreSettings:
             value = env.get(name, "").strip()
             return value or default
 
-        store_api = get("ORDERS_STORE_API", "documents")
+        store_api = get("ORDERS_STORE_API", DEFAULT_STORE_API)
         if store_api not in STORE_APIS:
             problems.append(f"ORDERS_STORE_API must be one of {', '.join(STORE_APIS)}")
 
@@ -110,7 +113,7 @@ class StoreSettings:
         assert base_url is not None
         assert namespace is not None
         return cls(
-            store_api="documents",
+            store_api="documents" if store_api == "documents" else "data",
             base_url=base_url.rstrip("/"),
             auth_url=auth_url.rstrip("/") if auth_url else None,
             namespace=namespace,

@@ -86,8 +86,12 @@ class RunningApi:
         self.process = None
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
-    running = RunningApi(tmp_path_factory.mktemp("data")).start()
+STORE_APIS = ["data", "documents"]
+
+
+@pytest.fixture(scope="module", params=STORE_APIS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApi]:
+    """``make run`` with ``ORDERS_STORE_API`` set to each store API the embedded server speaks."""
+    running = RunningApi(tmp_path_factory.mktemp("data"), {"ORDERS_STORE_API": request.param}).start()
     yield running
     running.stop()

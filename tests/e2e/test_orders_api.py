@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from .conftest import RunningApi
+from .conftest import STORE_APIS, RunningApi
 
 pytestmark = pytest.mark.e2e
 
@@ -179,15 +179,17 @@ def test_openapi_document_is_served(api: RunningApi) -> None:
     assert "/orders/{orderId}" in response.json()["paths"]
 
 
-def test_orders_survive_a_restart(tmp_path: Path) -> None:
-    first = RunningApi(tmp_path / "data").start()
+@pytest.mark.parametrize("store_api", STORE_APIS)
+def test_orders_survive_a_restart(tmp_path: Path, store_api: str) -> None:
+    setting = {"ORDERS_STORE_API": store_api}
+    first = RunningApi(tmp_path / "data", setting).start()
     try:
         order = post(first, VALID, **{"Idempotency-Key": "survivor"}).json()
         requests.patch(f"{first.url}/orders/{order['orderId']}", json={"status": "PAID"}, timeout=10)
     finally:
         first.stop()
 
-    second = RunningApi(tmp_path / "data").start()
+    second = RunningApi(tmp_path / "data", setting).start()
     try:
         fetched = requests.get(f"{second.url}/orders/{order['orderId']}", timeout=10)
         replay = post(second, VALID, **{"Idempotency-Key": "survivor"})

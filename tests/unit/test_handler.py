@@ -451,6 +451,7 @@ def stargate(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock
             "STARGATE_NAMESPACE": "shop",
             "STARGATE_TOKEN": TOKEN,
             "STARGATE_READ_TIMEOUT": "1",
+            "ORDERS_STORE_API": "documents",
         }
     )
     monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))

@@ -48,9 +48,9 @@ def test_minimal_environment_gets_the_defaults() -> None:
     # When the settings are read
     settings = StoreSettings.from_env(MINIMAL)
 
-    # Then everything else has its default
+    # Then everything else has its default: the Data API, which Astra speaks today
     assert settings == StoreSettings(
-        store_api="documents",
+        store_api="data",
         base_url="http://stargate.test:8082",
         auth_url=None,
         namespace="shop",
@@ -193,7 +193,7 @@ def test_unknown_store_api_is_named() -> None:
     message = configuration_error(env(ORDERS_STORE_API="dataapi"))
 
     # Then the error names the variable and the choices
-    assert "ORDERS_STORE_API must be one of documents" in message
+    assert "ORDERS_STORE_API must be one of data, documents" in message
 
 
 CHOOSE_ONE = (

@@ -9,10 +9,19 @@ import requests
 
 from orders_api.settings import StoreSettings
 from orders_api.store import OrderStore
+from orders_api.store.astra_data_api import DataApiCollection
+from orders_api.store.data_store import DataApiOrderStore
 from orders_api.store.document_store import DocumentOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.stargate_documents import StargateDocuments
-from orders_api.store.tokens import FixedToken, Login, PasswordLogin, SecretToken, TokenSource
+from orders_api.store.tokens import (
+    FixedToken,
+    Login,
+    PasswordLogin,
+    SecretToken,
+    TokenSource,
+    cassandra_token,
+)
 
 _store: OrderStore | None = None
 _lock = threading.Lock()
@@ -36,7 +45,22 @@ def reset_store() -> None:
 
 def build_store(settings: StoreSettings, session: requests.Session) -> OrderStore:
     """An order store for ``settings`` that sends its calls through ``session``."""
+    if settings.store_api == "data":
+        return DataApiOrderStore(build_data_api(settings, session))
     return DocumentOrderStore(build_documents(settings, session))
+
+
+def build_data_api(settings: StoreSettings, session: requests.Session) -> DataApiCollection:
+    """The Data API client for ``settings``."""
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    return DataApiCollection(
+        settings.base_url,
+        settings.namespace,
+        settings.collection,
+        build_tokens(settings, session),
+        session,
+        timeout,
+    )
 
 
 def build_documents(settings: StoreSettings, session: requests.Session) -> StargateDocuments:
@@ -56,18 +80,21 @@ def build_tokens(settings: StoreSettings, session: requests.Session) -> TokenSou
     """Where tokens come from: the secret, a fixed token, or a username and password."""
     timeout = (settings.connect_timeout, settings.read_timeout)
     auth_url = settings.auth_url or _origin(settings.base_url)
+
+    def for_login(login: Login) -> TokenSource:
+        # The Document API trades a login for a token at /v1/auth; a Data API takes it in the token.
+        if settings.store_api == "data":
+            return cassandra_token(login)
+        return PasswordLogin(auth_url, login, session, timeout)
+
     credentials = settings.credentials
     if credentials.secret_id:
-        return SecretToken(
-            credentials.secret_id,
-            settings.secret_max_age,
-            lambda login: PasswordLogin(auth_url, login, session, timeout),
-        )
+        return SecretToken(credentials.secret_id, settings.secret_max_age, for_login)
     if credentials.token:
         return FixedToken(credentials.token)
     assert credentials.username is not None
     assert credentials.password is not None
-    return PasswordLogin(auth_url, Login(credentials.username, credentials.password), session, timeout)
+    return for_login(Login(credentials.username, credentials.password))
 
 
 def _origin(url: str) -> str:

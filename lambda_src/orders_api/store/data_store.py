@@ -1,0 +1,137 @@
+"""Orders kept as documents through the Astra DB Data API (Astra today, or a self-hosted Data API)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+
+from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
+from orders_api.models import OrderStatus, StoredOrder
+from orders_api.observability import logger
+from orders_api.store import StoredPage
+from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, Document
+from orders_api.store.cursor import decode_cursor, encode_cursor
+
+# Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
+MAX_FIND_CALLS = 5
+
+
+class DataApiOrderStore:
+    """An ``OrderStore`` over one Data API collection; ``_id`` is the order id.
+
+    The collection is created on first write: a new Astra database then needs no manual step, and
+    reads never pay for a check (a missing collection simply holds no orders).
+    """
+
+    def __init__(self, collection: DataApiCollection) -> None:
+        self._collection = collection
+
+    def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
+        document = _to_document(order)
+        try:
+            inserted = self._collection.insert_one(document)
+        except CollectionMissing:
+            self._collection.create_collection()
+            inserted = self._collection.insert_one(document)
+        if inserted:
+            return order, True
+        # The id exists: a replayed Idempotency-Key (or our own retried insert). Answer with what is stored.
+        existing = self.get(order.orderId)
+        if existing is None:
+            raise ConcurrentUpdate(order.orderId)  # deleted between the insert and the read
+        return existing, False
+
+    def get(self, order_id: UUID) -> StoredOrder | None:
+        document = self._collection.find_one({"_id": str(order_id)})
+        if document is None:
+            return None
+        order = _parse(document)
+        if order is None:
+            raise StoreError(f"The stored order {order_id} is malformed.")
+        return order
+
+    def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
+        # Compare-and-set: the write applies only if the status is still the one the decision was made on.
+        changes = updated.to_document()
+        matched = self._collection.update_one(
+            {"_id": str(current.orderId), "status": current.status.value},
+            {"$set": {"status": changes["status"], "updatedAt": changes["updatedAt"]}},
+        )
+        if matched:
+            return updated
+        stored = self.get(current.orderId)
+        if stored is None:
+            raise OrderNotFound(current.orderId)
+        if stored.status == updated.status and stored.updatedAt == updated.updatedAt:
+            return stored  # our own write, applied by an attempt whose answer was lost
+        raise ConcurrentUpdate(current.orderId)
+
+    def delete(self, order_id: UUID) -> None:
+        self._collection.delete_one({"_id": str(order_id)})
+
+    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+        """Pages of ``limit`` carved out of the server's pages (20 or 50), every order exactly once.
+
+        The cursor remembers the server page state it was reading and the last id taken from that page,
+        so the next call re-reads that page and continues right after the id (or after the same count,
+        should that document have been deleted meanwhile).
+        """
+        page_state, after_id, skip = self._position(cursor, status)
+        filter_: Document = {"status": status.value} if status else {}
+        orders: list[StoredOrder] = []
+        for _ in range(MAX_FIND_CALLS):
+            page = self._collection.find(filter_, page_state)
+            documents = page.documents
+            start = _resume_index(documents, after_id, skip)
+            taken = documents[start : start + limit - len(orders)]
+            orders.extend(order for order in map(_parse, taken) if order is not None)
+            end = start + len(taken)
+            if end < len(documents):  # this server page has more: resume inside it
+                last_id = str(documents[end - 1].get("_id")) if end > 0 else None
+                return StoredPage(orders, self._cursor(status, page_state, last_id, end))
+            if page.next_page_state is None:
+                return StoredPage(orders, None)
+            page_state, after_id, skip = page.next_page_state, None, 0
+            if len(orders) >= limit:
+                return StoredPage(orders, self._cursor(status, page_state, None, 0))
+        return StoredPage(orders, self._cursor(status, page_state, None, 0))
+
+    @staticmethod
+    def _cursor(status: OrderStatus | None, page_state: str | None, after_id: str | None, skip: int) -> str:
+        return encode_cursor(status, {"pageState": page_state, "after": after_id, "skip": skip})
+
+    @staticmethod
+    def _position(cursor: str | None, status: OrderStatus | None) -> tuple[str | None, str | None, int]:
+        if cursor is None:
+            return None, None, 0
+        position = decode_cursor(cursor, status)
+        page_state, after_id, skip = position.get("pageState"), position.get("after"), position.get("skip")
+        if not (page_state is None or isinstance(page_state, str)):
+            raise InvalidCursor()
+        if not (after_id is None or isinstance(after_id, str)) or not isinstance(skip, int) or skip < 0:
+            raise InvalidCursor()
+        return page_state, after_id, skip
+
+
+def _resume_index(documents: list[Document], after_id: str | None, skip: int) -> int:
+    if after_id is not None:
+        for index, document in enumerate(documents):
+            if str(document.get("_id")) == after_id:
+                return index + 1
+    return min(skip, len(documents))
+
+
+def _to_document(order: StoredOrder) -> Document:
+    document: dict[str, Any] = order.to_document()
+    document["_id"] = document.pop("orderId")
+    return document
+
+
+def _parse(document: Document) -> StoredOrder | None:
+    try:
+        return StoredOrder.model_validate({**document, "orderId": document.get("_id")})
+    except ValidationError:
+        logger.warning("Skipping a stored document that is not an order", extra={"keys": sorted(document)})
+        return None
