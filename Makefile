@@ -59,8 +59,8 @@ deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-
 destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy
 	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force
 
-smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke API_URL=https://...
-	$(BIN)/python scripts/smoke.py $(API_URL)
+smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke [API_URL=https://...] [SMOKE_ARGS=--no-auth]
+	$(BIN)/python scripts/smoke.py $(API_URL) $(SMOKE_ARGS)
 
 clean: ## Remove build output and local data
 	rm -rf cdk.out .build $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache

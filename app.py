@@ -1,0 +1,31 @@
+#!/usr/bin/env python3
+"""CDK entry point (see ``cdk.json``): ``make synth`` / ``make deploy`` run it through the CDK CLI."""
+
+from __future__ import annotations
+
+import sys
+
+from aws_cdk import App
+
+from cdk_app.bundling import BundlingError
+from cdk_app.config import ConfigError
+from cdk_app.stack import add_orders_api
+
+
+def main() -> int:
+    """Build and synthesize the app; a configuration or bundling problem ends it with a one-line reason."""
+    app = App()
+    try:
+        add_orders_api(app)
+    except ConfigError as error:
+        print(f"Invalid configuration (cdk.json context or -c key=value): {error}", file=sys.stderr)
+        return 1
+    except BundlingError as error:
+        print(f"Could not build the function asset: {error}", file=sys.stderr)
+        return 1
+    app.synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

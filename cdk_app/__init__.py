@@ -1,0 +1,1 @@
+"""The CDK app for the orders API: one construct per concern, composed by ``stack.OrdersApiStack``."""

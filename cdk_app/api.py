@@ -1,0 +1,154 @@
+"""The HTTP API in front of the function: routes, authorization, throttling, access logs, CORS."""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+import jsii
+from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from cdk_app.config import OrdersApiConfig
+from cdk_app.nag import acknowledge
+from cdk_app.retention import retention_days
+
+ROUTES: Final[tuple[tuple[str, tuple[apigwv2.HttpMethod, ...]], ...]] = (
+    ("/orders", (apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET)),
+    ("/orders/{orderId}", (apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE)),
+    ("/openapi.json", (apigwv2.HttpMethod.GET,)),
+)
+
+# One JSON object per request, from the variables HTTP APIs offer (REST API variables such as
+# $context.resourcePath do not exist here).
+ACCESS_LOG_FORMAT: Final = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "userArn": "$context.identity.userArn",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+    "authorizerError": "$context.authorizer.error",
+    "error": "$context.error.message",
+}
+
+_CORS_HEADERS: Final = (
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "x-amz-content-sha256",
+    "x-amz-date",
+    "x-amz-security-token",
+)
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    """Where and how the stage writes its access logs."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+        self._format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":")))
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigw.AccessLogFormat | None:
+        return self._format
+
+
+class OrdersHttpApi(Construct):
+    """An HTTP API whose routes all go to ``function``, signed with SigV4 (IAM) unless auth is ``none``."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: OrdersApiConfig, function: lambda_.IFunction
+    ) -> None:
+        super().__init__(scope, construct_id)
+        authorizer: apigwv2.IHttpRouteAuthorizer = (
+            authorizers.HttpIamAuthorizer() if config.api_auth == "iam" else apigwv2.HttpNoneAuthorizer()
+        )
+        self.api = apigwv2.HttpApi(
+            self,
+            "HttpApi",
+            description="Orders API",
+            # The stage below carries throttling and access logs, which the default stage cannot.
+            create_default_stage=False,
+            default_authorizer=authorizer,
+            cors_preflight=_cors(config),
+        )
+
+        self.access_log_group = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=retention_days(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.stage = apigwv2.HttpStage(
+            self,
+            "DefaultStage",
+            http_api=self.api,
+            stage_name="$default",
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.throttle_rate_limit, burst_limit=config.throttle_burst_limit
+            ),
+            access_log_settings=_AccessLogSettings(self.access_log_group),
+        )
+
+        integration = integrations.HttpLambdaIntegration(
+            "OrdersFunction", function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
+        )
+        for path, methods in ROUTES:
+            self.api.add_routes(path=path, methods=list(methods), integration=integration)
+
+        if config.api_auth == "none":
+            Annotations.of(self).add_warning_v2(
+                "orders:apiAuthNone",
+                "apiAuth is 'none': anyone who knows the URL can create, read and delete orders. "
+                "Use it only for a short-lived test stack.",
+            )
+            acknowledge(
+                self.api,
+                "AwsSolutions-APIG4",
+                "Authorization was turned off on purpose with the apiAuth=none context key.",
+            )
+
+    @property
+    def url(self) -> str:
+        """The endpoint, ending in ``/``."""
+        return self.stage.url
+
+
+def _cors(config: OrdersApiConfig) -> apigwv2.CorsPreflightOptions | None:
+    if not config.cors_allow_origins:
+        return None
+    return apigwv2.CorsPreflightOptions(
+        allow_origins=list(config.cors_allow_origins),
+        allow_methods=[
+            apigwv2.CorsHttpMethod.GET,
+            apigwv2.CorsHttpMethod.POST,
+            apigwv2.CorsHttpMethod.PATCH,
+            apigwv2.CorsHttpMethod.DELETE,
+        ],
+        allow_headers=list(_CORS_HEADERS),
+        expose_headers=["location"],
+        max_age=Duration.hours(1),
+    )

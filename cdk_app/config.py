@@ -1,0 +1,245 @@
+"""Deployment settings, read once from CDK context (``cdk.json`` or ``-c key=value``) and validated.
+
+Every key, its default and its rule live here. ``cdk.json`` repeats the defaults so that a reader sees
+them next to the app; a test keeps the two equal. A bad value stops the synth with an error that names
+the key, before any construct is built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal, cast
+from urllib.parse import urlsplit
+
+from cdk_app.retention import RETENTION_PERIODS
+
+StoreApi = Literal["data", "documents"]
+ApiAuth = Literal["iam", "none"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# "data": the Astra DB Data API (what Astra serves today); "documents": the Stargate Document API v2
+# (self-hosted Stargate). The function has the same default.
+STORE_APIS: Final[tuple[StoreApi, ...]] = ("data", "documents")
+DEFAULT_STORE_API: Final[StoreApi] = "data"
+API_AUTH_MODES: Final[tuple[ApiAuth, ...]] = ("iam", "none")
+LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# Visibly a placeholder (no database is called DATABASE_ID). Synth accepts it, so CI needs no flags;
+# the stack carries a warning until a real URL is given with -c stargateUrl=...
+PLACEHOLDER_STARGATE_URL: Final = "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json"
+# The path each store API is served under, on Astra and on the embedded local server alike.
+API_PATHS: Final[Mapping[StoreApi, str]] = {"data": "/api/json", "documents": "/api/rest"}
+
+DEFAULTS: Final[Mapping[str, object]] = {
+    "stargateUrl": PLACEHOLDER_STARGATE_URL,
+    "stargateAuthUrl": "",
+    "stargateNamespace": "default_keyspace",
+    "stargateCollection": "orders",
+    "storeApi": DEFAULT_STORE_API,
+    "existingSecret": "",
+    "apiAuth": "iam",
+    "throttleRateLimit": 50,
+    "throttleBurstLimit": 100,
+    # Memory also buys CPU: the cold start imports pydantic-core and Powertools, which is CPU-bound and
+    # clearly slower at 128-256 MB, while a request itself needs little memory.
+    "memorySize": 512,
+    "logRetentionDays": 30,
+    "logLevel": "INFO",
+    "alarmEmail": "",
+    "corsAllowOrigins": [],
+}
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,48}")
+_SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
+# A complete secret ARN ends in the six characters Secrets Manager appends to the name.
+_SECRET_ARN = re.compile(
+    r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
+)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+class ConfigError(ValueError):
+    """One or more context keys are missing or invalid; ``keys`` lists them, the message explains each."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.keys = tuple(problems)
+        super().__init__("; ".join(f"{key}: {problem}" for key, problem in problems.items()))
+
+
+@dataclass(frozen=True)
+class OrdersApiConfig:
+    """Everything the stack needs to know, already checked."""
+
+    stargate_url: str
+    stargate_auth_url: str | None
+    stargate_namespace: str
+    stargate_collection: str
+    store_api: StoreApi
+    existing_secret: str | None
+    api_auth: ApiAuth
+    throttle_rate_limit: float
+    throttle_burst_limit: int
+    memory_size: int
+    log_retention_days: int
+    log_level: LogLevel
+    alarm_email: str | None
+    cors_allow_origins: tuple[str, ...]
+
+    @property
+    def uses_placeholder_url(self) -> bool:
+        """True while the store URL is still the placeholder from ``cdk.json``."""
+        return self.stargate_url == PLACEHOLDER_STARGATE_URL
+
+    @property
+    def api_path_mismatch(self) -> str | None:
+        """Why ``stargate_url`` looks like it is meant for the other store API, or None."""
+        for store_api, path in API_PATHS.items():
+            if store_api != self.store_api and self.stargate_url.endswith(path):
+                return (
+                    f"stargateUrl ends in {path}, where the {store_api} API is served, but storeApi is "
+                    f"{self.store_api}; the {self.store_api} API is under {API_PATHS[self.store_api]}"
+                )
+        return None
+
+    @classmethod
+    def from_context(cls, try_get_context: Callable[[str], object]) -> OrdersApiConfig:
+        """Read every key (falling back to ``DEFAULTS``); raise ConfigError naming each bad key."""
+        reader = _Reader(try_get_context)
+        config = cls(
+            stargate_url=reader.url("stargateUrl", required=True) or "",
+            stargate_auth_url=reader.url("stargateAuthUrl", required=False),
+            stargate_namespace=reader.identifier("stargateNamespace"),
+            stargate_collection=reader.identifier("stargateCollection"),
+            store_api=cast(StoreApi, reader.choice("storeApi", STORE_APIS)),
+            existing_secret=reader.secret("existingSecret"),
+            api_auth=cast(ApiAuth, reader.choice("apiAuth", API_AUTH_MODES)),
+            throttle_rate_limit=reader.number("throttleRateLimit", minimum=1, maximum=10_000),
+            throttle_burst_limit=int(
+                reader.number("throttleBurstLimit", minimum=1, maximum=5_000, whole=True)
+            ),
+            memory_size=int(reader.number("memorySize", minimum=128, maximum=10_240, whole=True)),
+            log_retention_days=reader.retention("logRetentionDays"),
+            log_level=cast(LogLevel, reader.choice("logLevel", LOG_LEVELS, upper=True)),
+            alarm_email=reader.email("alarmEmail"),
+            cors_allow_origins=reader.origins("corsAllowOrigins"),
+        )
+        if reader.problems:
+            raise ConfigError(reader.problems)
+        return config
+
+
+class _Reader:
+    """Reads one key at a time, records what is wrong with it, and returns a harmless value meanwhile."""
+
+    def __init__(self, try_get_context: Callable[[str], object]) -> None:
+        self._get = try_get_context
+        self.problems: dict[str, str] = {}
+
+    def raw(self, key: str) -> object:
+        value = self._get(key)
+        return DEFAULTS[key] if value is None else value
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        if isinstance(value, str):
+            return value.strip()
+        self.problems[key] = f"must be a string, got {value!r}"
+        return ""
+
+    def url(self, key: str, *, required: bool) -> str | None:
+        value = self.text(key)
+        if not value:
+            if required:
+                self.problems.setdefault(
+                    key,
+                    "is empty; give the store's base URL, e.g. https://<db-id>-<region>.apps.astra.datastax.com/api/json",
+                )
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            self.problems[key] = f"must be an http(s) URL without query or fragment, got {value!r}"
+        return value.rstrip("/")
+
+    def identifier(self, key: str) -> str:
+        value = self.text(key)
+        if not _IDENTIFIER.fullmatch(value):
+            self.problems.setdefault(key, f"must be 1-48 letters, digits or underscores, got {value!r}")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+        value = self.text(key)
+        value = value.upper() if upper else value.lower()
+        if value not in allowed:
+            self.problems.setdefault(key, f"must be one of {', '.join(allowed)}, got {value!r}")
+            return allowed[0]
+        return value
+
+    def number(self, key: str, *, minimum: float, maximum: float, whole: bool = False) -> float:
+        value = self.raw(key)
+        number: float | None = None
+        # -c key=value always gives a string; cdk.json gives a JSON number.
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        elif isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                number = None
+        kind = "a whole number" if whole else "a number"
+        if number is None or (whole and not number.is_integer()) or not minimum <= number <= maximum:
+            self.problems[key] = f"must be {kind} from {minimum:g} to {maximum:g}, got {value!r}"
+            return minimum
+        return number
+
+    def retention(self, key: str) -> int:
+        days = int(self.number(key, minimum=1, maximum=3653, whole=True))
+        if key not in self.problems and days not in RETENTION_PERIODS:
+            allowed = ", ".join(str(d) for d in RETENTION_PERIODS)
+            self.problems[key] = (
+                f"must be one of the retention periods CloudWatch offers ({allowed}), got {days}"
+            )
+        return days if days in RETENTION_PERIODS else 30
+
+    def secret(self, key: str) -> str | None:
+        value = self.text(key)
+        if not value:
+            return None
+        if value.startswith("arn:"):
+            if not _SECRET_ARN.fullmatch(value):
+                self.problems[key] = (
+                    "an ARN must be the secret's complete ARN, ending in its six-character suffix "
+                    f"(or give the secret's name instead), got {value!r}"
+                )
+        elif not _SECRET_NAME.fullmatch(value):
+            self.problems[key] = f"must be a secret name or complete secret ARN, got {value!r}"
+        return value
+
+    def email(self, key: str) -> str | None:
+        value = self.text(key)
+        if value and not _EMAIL.fullmatch(value):
+            self.problems[key] = f"must be an e-mail address, got {value!r}"
+        return value or None
+
+    def origins(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if isinstance(value, str):
+            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list):
+            items = list(value)
+        else:
+            self.problems[key] = f"must be a list of origins or a comma-separated string, got {value!r}"
+            return ()
+        origins: list[str] = []
+        for item in items:
+            if item == "*" or (isinstance(item, str) and _is_origin(item)):
+                origins.append(item)
+            else:
+                self.problems[key] = f"each origin must be '*' or scheme://host[:port], got {item!r}"
+        return tuple(origins)
+
+
+def _is_origin(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.path

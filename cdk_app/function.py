@@ -1,0 +1,123 @@
+"""The one Lambda function that serves every route, with its role, log group and environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from cdk_app.bundling import LAMBDA_SOURCE_DIR, Target, build_function_asset
+from cdk_app.config import OrdersApiConfig
+from cdk_app.nag import acknowledge
+from cdk_app.retention import retention_days
+
+# The newest Python that both aws-cdk-lib and Powertools (3.10-3.14) support.
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+HANDLER: Final = "orders_api.handler.lambda_handler"
+LAMBDA_TARGET: Final = Target(
+    pip_platform="manylinux2014_aarch64", python_version=RUNTIME.name.removeprefix("python")
+)
+
+SERVICE_NAME: Final = "orders"
+METRICS_NAMESPACE: Final = "OrdersApi"
+SECRET_MAX_AGE_SECONDS: Final = 300
+# Timeout: the HTTP API gives up after 30 s, so a longer timeout bills for answers nobody receives.
+# 28 s covers a store call's three attempts at the default 8 s read timeout (with back-off) plus
+# reading the secret, with room for a cold start.
+TIMEOUT: Final = Duration.seconds(28)
+
+_APPLICATION_LOG_LEVELS: Final = {
+    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
+    "INFO": lambda_.ApplicationLogLevel.INFO,
+    "WARNING": lambda_.ApplicationLogLevel.WARN,
+    "ERROR": lambda_.ApplicationLogLevel.ERROR,
+}
+
+
+class OrdersFunction(Construct):
+    """The orders API function: arm64, JSON logs to its own log group, X-Ray tracing, reads one secret."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OrdersApiConfig,
+        secret: secretsmanager.ISecret,
+        source_dir: Path = LAMBDA_SOURCE_DIR,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        asset = build_function_asset(LAMBDA_TARGET, source_dir)
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=retention_days(config.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        # An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Orders API function: writes its own logs and traces, reads the store secret",
+        )
+        self.log_group.grant_write(role)
+
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Orders API (HTTP API payload 2.0) backed by Stargate / Astra DB",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=lambda_.Code.from_asset(
+                str(asset.path), asset_hash=asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
+            ),
+            memory_size=config.memory_size,
+            timeout=TIMEOUT,
+            role=role,
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            # Lambda drops records below this level whatever Powertools' level is, so the two are kept equal.
+            application_log_level_v2=_APPLICATION_LOG_LEVELS[config.log_level],
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            environment=_environment(config, secret),
+        )
+        secret.grant_read(self.function)
+
+        # Acknowledged on the policy, not the role, so nothing else on the role inherits it.
+        default_policy = role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            acknowledge(
+                default_policy,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
+                "which support no resource-level permissions.",
+            )
+
+
+def _environment(config: OrdersApiConfig, secret: secretsmanager.ISecret) -> dict[str, str]:
+    environment = {
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+        "ORDERS_STORE_API": config.store_api,
+        "STARGATE_URL": config.stargate_url,
+        "STARGATE_NAMESPACE": config.stargate_namespace,
+        "STARGATE_COLLECTION": config.stargate_collection,
+        # The secret's ARN only; the token is read at run time and cached for SECRET_MAX_AGE_SECONDS.
+        "STARGATE_SECRET_ID": secret.secret_arn,
+        "SECRET_MAX_AGE_SECONDS": str(SECRET_MAX_AGE_SECONDS),
+    }
+    if config.stargate_auth_url is not None:
+        environment["STARGATE_AUTH_URL"] = config.stargate_auth_url
+    return environment

@@ -1,0 +1,73 @@
+"""The stack: the secret, the function, the HTTP API and the alarms, wired together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Annotations, App, CfnOutput, Stack
+from constructs import Construct
+
+from cdk_app.api import OrdersHttpApi
+from cdk_app.bundling import LAMBDA_SOURCE_DIR
+from cdk_app.config import OrdersApiConfig
+from cdk_app.function import OrdersFunction
+from cdk_app.monitoring import OrdersMonitoring
+from cdk_app.nag import enable_nag
+from cdk_app.secret import StoreSecret
+
+STACK_NAME: Final = "OrdersApi"
+
+
+class OrdersApiStack(Stack):
+    """Serverless orders API: HTTP API -> Lambda (Powertools) -> Stargate / Astra DB."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OrdersApiConfig,
+        source_dir: Path = LAMBDA_SOURCE_DIR,
+    ) -> None:
+        super().__init__(scope, construct_id, description="Orders API: HTTP API, Lambda, Stargate / Astra DB")
+        self.config = config
+        self.store_secret = StoreSecret(self, "StoreSecret", existing=config.existing_secret)
+        self.orders_function = OrdersFunction(
+            self, "OrdersFunction", config=config, secret=self.store_secret.secret, source_dir=source_dir
+        )
+        self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.orders_function.function)
+        self.monitoring = OrdersMonitoring(
+            self, "Monitoring", config=config, function=self.orders_function.function, api=self.http_api.api
+        )
+
+        if config.uses_placeholder_url:
+            Annotations.of(self).add_warning_v2(
+                "orders:placeholderStargateUrl",
+                "stargateUrl is still the placeholder from cdk.json; deploy with "
+                "-c stargateUrl=https://<db-id>-<region>.apps.astra.datastax.com/api/json",
+            )
+        elif (mismatch := config.api_path_mismatch) is not None:
+            Annotations.of(self).add_warning_v2("orders:stargateUrlPath", mismatch)
+
+        CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the orders API")
+        CfnOutput(
+            self,
+            "SecretArn",
+            value=self.store_secret.secret.secret_arn,
+            description="Put the Astra / Stargate token here with `aws secretsmanager put-secret-value`",
+        )
+        CfnOutput(
+            self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Alarm notifications"
+        )
+
+
+def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersApiStack:
+    """Read the config from ``app``'s context, add the stack, and check it with cdk-nag on every synth.
+
+    Raises ConfigError (naming the bad keys) before anything is built.
+    """
+    config = OrdersApiConfig.from_context(app.node.try_get_context)
+    stack = OrdersApiStack(app, STACK_NAME, config=config, source_dir=source_dir)
+    enable_nag(app)
+    return stack

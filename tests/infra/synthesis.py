@@ -1,0 +1,67 @@
+"""A synthesized stack and its template, with the look-ups the infra tests share."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from cdk_app.stack import OrdersApiStack, add_orders_api
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The context the CDK CLI passes to the app from ``cdk.json``."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return context
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    app: App
+    stack: OrdersApiStack
+    template: Template
+
+    @classmethod
+    def build(cls, outdir: Path, **overrides: Any) -> Synthesized:
+        """Synthesize with ``cdk.json``'s context plus ``overrides``, as ``-c key=value`` would add them.
+
+        Template.from_stack runs the validation plugins too, so a stack built here has passed cdk-nag.
+        """
+        # No asset staging: the template is the same, and the 60 MB asset is not copied for every variant.
+        context = {**cdk_json_context(), **overrides, "aws:cdk:disable-asset-staging": True}
+        app = App(context=context, outdir=str(outdir))
+        stack = add_orders_api(app)
+        return cls(app=app, stack=stack, template=Template.from_stack(stack))
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {key: dict(value) for key, value in self.template.find_resources(resource_type).items()}
+
+    def only(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        """The logical id and body of the single resource of ``resource_type``."""
+        found = self.resources(resource_type)
+        assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.items()))
+
+    def statements(self) -> list[dict[str, Any]]:
+        """Every statement of every IAM policy in the stack."""
+        statements: list[dict[str, Any]] = []
+        for policy in self.resources("AWS::IAM::Policy").values():
+            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+        return statements
+
+    def function_environment(self) -> dict[str, Any]:
+        _, function = self.only("AWS::Lambda::Function")
+        environment: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
+        return environment
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    """A statement's actions, whether written as one string or a list."""
+    value = statement["Action"]
+    return [value] if isinstance(value, str) else list(value)

@@ -1,0 +1,104 @@
+"""The real CDK CLI, as `make synth` runs it: offline, no Docker, from a clean output directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.synthesis import REPO_ROOT
+
+pytestmark = pytest.mark.infra
+
+CDK = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+# CDK adds DependsOn on the role although Fn::GetAtt already implies it; harmless, and not ours to change.
+CFN_LINT_IGNORED = ["W3005"]
+
+
+@dataclass(frozen=True)
+class CliRun:
+    result: subprocess.CompletedProcess[str]
+    outdir: Path
+
+    @property
+    def template(self) -> dict[str, Any]:
+        template: dict[str, Any] = json.loads((self.outdir / "OrdersApi.template.json").read_text())
+        return template
+
+
+def _cdk_synth(outdir: Path, *context: str) -> CliRun:
+    if not CDK.exists():
+        pytest.fail("node_modules/.bin/cdk is missing: run `npm ci` (make test does it)")
+    environment = {
+        **os.environ,
+        # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "CDK_DISABLE_CLI_TELEMETRY": "true",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+    flags = [flag for pair in context for flag in ("--context", pair)]
+    command = [
+        "npx",
+        "--no-install",
+        "cdk",
+        "synth",
+        "--no-notices",
+        "--quiet",
+        "--output",
+        str(outdir),
+        *flags,
+    ]
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
+    return CliRun(result=result, outdir=outdir)
+
+
+@pytest.fixture(scope="module")
+def cli_synth(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
+    assert not outdir.exists()
+    return _cdk_synth(outdir)
+
+
+def test_cdk_synth_succeeds_with_no_flags(cli_synth: CliRun) -> None:
+    assert cli_synth.result.returncode == 0, cli_synth.result.stderr
+    assert cli_synth.template["Resources"]
+    # The only thing it has to say is that the store URL is still the placeholder.
+    assert "stargateUrl is still the placeholder" in cli_synth.result.stderr
+    assert "AwsSolutions" not in cli_synth.result.stderr
+
+
+def test_synthesized_template_passes_cfn_lint(cli_synth: CliRun) -> None:
+    cfn_lint = shutil.which("cfn-lint", path=str(Path(sys.executable).parent)) or "cfn-lint"
+    result = subprocess.run(
+        [cfn_lint, "--format", "parseable", "--ignore-checks", *CFN_LINT_IGNORED, "--",
+         str(cli_synth.outdir / "OrdersApi.template.json")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_staged_asset_is_the_bundled_function(cli_synth: CliRun) -> None:
+    [function] = [r for r in cli_synth.template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    staged = cli_synth.outdir / function["Metadata"]["aws:asset:path"]
+
+    assert (staged / "orders_api" / "handler.py").is_file()
+    assert (staged / "pydantic_core").is_dir()
+
+
+def test_bad_context_value_fails_the_synth_and_names_the_key(tmp_path: Path) -> None:
+    run = _cdk_synth(tmp_path / "cdk.out", "apiAuth=open")
+
+    assert run.result.returncode != 0
+    assert "Invalid configuration" in run.result.stderr
+    assert "apiAuth: must be one of iam, none, got 'open'" in run.result.stderr
+    assert not (run.outdir / "OrdersApi.template.json").exists()

@@ -1,0 +1,126 @@
+"""Deployment settings: what cdk.json gives, what -c may override, and errors that name the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+
+from cdk_app.config import DEFAULT_STORE_API, DEFAULTS, ConfigError, OrdersApiConfig
+from cdk_app.stack import add_orders_api
+from infra.synthesis import cdk_json_context
+
+pytestmark = pytest.mark.infra
+
+
+def _config(**overrides: Any) -> OrdersApiConfig:
+    context = {**cdk_json_context(), **overrides}
+    return OrdersApiConfig.from_context(context.get)
+
+
+def test_cdk_json_lists_every_key_with_the_default_the_code_uses() -> None:
+    context = cdk_json_context()
+
+    assert {key: context[key] for key in DEFAULTS} == DEFAULTS
+    assert DEFAULTS["storeApi"] == DEFAULT_STORE_API == "data"
+
+
+def test_defaults_are_valid_so_synth_needs_no_flags() -> None:
+    config = _config()
+
+    assert config.api_auth == "iam"
+    assert config.store_api == "data"
+    assert config.existing_secret is None
+    assert config.alarm_email is None
+    assert config.cors_allow_origins == ()
+    assert config.uses_placeholder_url
+
+
+def test_missing_keys_fall_back_to_the_defaults() -> None:
+    assert OrdersApiConfig.from_context(lambda key: None) == _config()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("stargateUrl", ""),
+        ("stargateUrl", "ftp://files.example.com"),
+        ("stargateUrl", "https://host.example.com/api?x=1"),
+        ("stargateAuthUrl", "not a url"),
+        ("stargateNamespace", "orders-prod"),
+        ("stargateCollection", ""),
+        ("storeApi", "graphql"),
+        ("existingSecret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders"),
+        ("existingSecret", "name with spaces"),
+        ("apiAuth", "cognito"),
+        ("throttleRateLimit", "fast"),
+        ("throttleRateLimit", 0),
+        ("throttleBurstLimit", "1.5"),
+        ("throttleBurstLimit", True),
+        ("memorySize", 64),
+        ("memorySize", "20000"),
+        ("logRetentionDays", 10),
+        ("logLevel", "verbose"),
+        ("alarmEmail", "oncall"),
+        ("corsAllowOrigins", "https://shop.example.com/app"),
+        ("corsAllowOrigins", 42),
+    ],
+)
+def test_an_invalid_value_fails_with_a_message_naming_the_key(key: str, value: object) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(**{key: value})
+
+    assert raised.value.keys == (key,)
+    assert str(raised.value).startswith(f"{key}: ")
+
+
+def test_every_bad_key_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(apiAuth="open", memorySize="lots")
+
+    assert set(raised.value.keys) == {"apiAuth", "memorySize"}
+
+
+def test_invalid_configuration_stops_the_synth_before_anything_is_built() -> None:
+    app = App(context={**cdk_json_context(), "storeApi": "sql"})
+
+    with pytest.raises(ConfigError, match="storeApi"):
+        add_orders_api(app)
+    assert app.node.children == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "attribute", "expected"),
+    [
+        ("apiAuth", "NONE", "api_auth", "none"),
+        ("logLevel", "warning", "log_level", "WARNING"),
+        ("throttleRateLimit", "12.5", "throttle_rate_limit", 12.5),
+        ("memorySize", "1769", "memory_size", 1769),
+        ("existingSecret", "orders/astra-token", "existing_secret", "orders/astra-token"),
+        ("stargateUrl", "http://localhost:8082/", "stargate_url", "http://localhost:8082"),
+        ("corsAllowOrigins", ["*"], "cors_allow_origins", ("*",)),
+    ],
+)
+def test_values_are_read_the_way_a_deployer_writes_them(
+    key: str, value: object, attribute: str, expected: object
+) -> None:
+    assert getattr(_config(**{key: value}), attribute) == expected
+
+
+@pytest.mark.parametrize(
+    ("store_api", "url", "warned"),
+    [
+        ("data", "https://abc-eu-west-1.apps.astra.datastax.com/api/json", False),
+        ("data", "https://abc-eu-west-1.apps.astra.datastax.com/api/rest", True),
+        ("documents", "http://stargate.internal:8082/api/rest", False),
+        ("documents", "https://abc-eu-west-1.apps.astra.datastax.com/api/json/", True),
+        ("documents", "http://localhost:8082", False),
+    ],
+)
+def test_a_url_for_the_other_store_api_is_pointed_out(store_api: str, url: str, warned: bool) -> None:
+    mismatch = _config(storeApi=store_api, stargateUrl=url).api_path_mismatch
+
+    assert (mismatch is not None) == warned
+    if mismatch is not None:
+        assert f"storeApi is {store_api}" in mismatch

@@ -1,0 +1,73 @@
+"""cdk-nag (AWS Solutions rules) runs on every synth: findings fail it unless acknowledged with a reason."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Validations
+from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct
+
+from infra.synthesis import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def _acknowledgements(root: IConstruct) -> dict[str, dict[str, str]]:
+    """Construct path -> {rule id: reason} for every acknowledgement in the tree."""
+    found: dict[str, dict[str, str]] = {}
+    for construct in root.node.find_all():
+        for entry in construct.node.metadata:
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
+                found.setdefault(construct.node.path, {}).update(entry.data)
+    return found
+
+
+def test_the_default_stack_passes_with_only_these_reasoned_acknowledgements(
+    default_stack: Synthesized,
+) -> None:
+    # default_stack was synthesized, so the checks passed; what remains is to see what was waved through.
+    acknowledged = _acknowledgements(default_stack.app)
+
+    assert {path: sorted(rules) for path, rules in acknowledged.items()} == {
+        "OrdersApi/StoreSecret/Secret": ["AwsSolutions::AwsSolutions-SMG4"],
+        "OrdersApi/OrdersFunction/Role/DefaultPolicy": ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"],
+    }
+    for rules in acknowledged.values():
+        assert all(len(reason) > 40 for reason in rules.values())
+
+
+def test_auth_none_is_acknowledged_on_the_api_only(synth: Callable[..., Synthesized]) -> None:
+    acknowledged = _acknowledgements(synth(apiAuth="none").app)
+
+    assert acknowledged["OrdersApi/Api/HttpApi"] == {
+        "AwsSolutions::AwsSolutions-APIG4": (
+            "Authorization was turned off on purpose with the apiAuth=none context key."
+        )
+    }
+
+
+def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
+    # Given the real stack plus a queue that breaks two AWS Solutions rules
+    synthesized = Synthesized.build(tmp_path / "ok")
+    app = synthesized.app
+    sqs.Queue(synthesized.stack, "UnencryptedQueue")
+
+    # When it is synthesized, Then synthesis stops and the report names the rules and the resource
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth(force=True)
+    report: dict[str, Any] = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    violations = {
+        violation["ruleName"]: [c["constructPath"] for c in violation["violatingConstructs"]]
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] == "AwsSolutions"
+        for violation in plugin["violations"]
+    }
+    assert violations == {
+        "AwsSolutions-SQS3": ["OrdersApi/UnencryptedQueue/Resource"],
+        "AwsSolutions-SQS4": ["OrdersApi/UnencryptedQueue/Resource"],
+    }

@@ -1,0 +1,191 @@
+"""The stack as `make synth` builds it: every property a deployer or an auditor would look for."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from cdk_app.api import ACCESS_LOG_FORMAT
+from infra.synthesis import Synthesized, actions
+
+pytestmark = pytest.mark.infra
+
+EXPECTED_ROUTES = {
+    "POST /orders",
+    "GET /orders",
+    "GET /orders/{orderId}",
+    "PATCH /orders/{orderId}",
+    "DELETE /orders/{orderId}",
+    "GET /openapi.json",
+}
+
+
+def test_function_runs_the_newest_python_on_arm64_with_active_tracing(default_stack: Synthesized) -> None:
+    _, function = default_stack.only("AWS::Lambda::Function")
+    properties = function["Properties"]
+
+    assert properties["Runtime"] == "python3.14"
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["Handler"] == "orders_api.handler.lambda_handler"
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties["MemorySize"] == 512
+    # Below the HTTP API's 30 s integration timeout.
+    assert properties["Timeout"] == 28
+
+
+def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Synthesized) -> None:
+    _, function = default_stack.only("AWS::Lambda::Function")
+    logging = function["Properties"]["LoggingConfig"]
+
+    assert logging["LogFormat"] == "JSON"
+    assert logging["ApplicationLogLevel"] == "INFO"
+    log_group = default_stack.resources("AWS::Logs::LogGroup")[logging["LogGroup"]["Ref"]]
+    assert log_group["Properties"]["RetentionInDays"] == 30
+
+
+def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack: Synthesized) -> None:
+    _, function = default_stack.only("AWS::Lambda::Function")
+    secret_id, secret = default_stack.only("AWS::SecretsManager::Secret")
+    environment = function["Properties"]["Environment"]["Variables"]
+
+    assert environment == {
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "ORDERS_STORE_API": "data",
+        "STARGATE_URL": "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json",
+        "STARGATE_NAMESPACE": "default_keyspace",
+        "STARGATE_COLLECTION": "orders",
+        "STARGATE_SECRET_ID": {"Ref": secret_id},
+        "SECRET_MAX_AGE_SECONDS": "300",
+    }
+    # The secret starts with a generated placeholder; no value is written into the template.
+    assert "GenerateSecretString" in secret["Properties"]
+    assert "SecretString" not in secret["Properties"]
+    template_text = json.dumps(default_stack.template.to_json())
+    assert "resolve:secretsmanager" not in template_text
+    assert "AstraCS:" not in template_text
+
+
+def test_function_may_read_only_its_own_secret(default_stack: Synthesized) -> None:
+    secret_id, _ = default_stack.only("AWS::SecretsManager::Secret")
+    secret_statements = [
+        statement
+        for statement in default_stack.statements()
+        if any(action.startswith("secretsmanager:") for action in actions(statement))
+    ]
+
+    assert len(secret_statements) == 1
+    assert sorted(actions(secret_statements[0])) == [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+    ]
+    assert secret_statements[0]["Resource"] == {"Ref": secret_id}
+
+
+def test_function_role_writes_only_to_its_log_group(default_stack: Synthesized) -> None:
+    _, role = default_stack.only("AWS::IAM::Role")
+    _, function = default_stack.only("AWS::Lambda::Function")
+    log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    log_statements = [s for s in default_stack.statements() if any(a.startswith("logs:") for a in actions(s))]
+
+    assert "ManagedPolicyArns" not in role["Properties"]
+    assert log_statements == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [log_group_id, "Arn"]},
+        }
+    ]
+    # The only wildcard resource is X-Ray's, which has no resource-level permissions.
+    wildcard_actions = {a for s in default_stack.statements() if s["Resource"] == "*" for a in actions(s)}
+    assert wildcard_actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+def test_every_route_requires_sigv4_and_reaches_the_function(default_stack: Synthesized) -> None:
+    routes = default_stack.resources("AWS::ApiGatewayV2::Route").values()
+    integration_id, integration = default_stack.only("AWS::ApiGatewayV2::Integration")
+
+    assert {route["Properties"]["RouteKey"] for route in routes} == EXPECTED_ROUTES
+    assert {route["Properties"]["AuthorizationType"] for route in routes} == {"AWS_IAM"}
+    assert {json.dumps(route["Properties"]["Target"]) for route in routes} == {
+        json.dumps({"Fn::Join": ["", ["integrations/", {"Ref": integration_id}]]})
+    }
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+
+
+def test_stage_throttles_and_writes_json_access_logs(default_stack: Synthesized) -> None:
+    _, stage = default_stack.only("AWS::ApiGatewayV2::Stage")
+    properties = stage["Properties"]
+
+    assert properties["StageName"] == "$default"
+    assert properties["AutoDeploy"] is True
+    assert properties["DefaultRouteSettings"] == {"ThrottlingRateLimit": 50, "ThrottlingBurstLimit": 100}
+    destination = properties["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    access_log_group = default_stack.resources("AWS::Logs::LogGroup")[destination]
+    assert access_log_group["Properties"]["RetentionInDays"] == 30
+    assert json.loads(properties["AccessLogSettings"]["Format"]) == ACCESS_LOG_FORMAT
+
+
+def test_cors_is_off_unless_configured(default_stack: Synthesized) -> None:
+    _, api = default_stack.only("AWS::ApiGatewayV2::Api")
+
+    assert api["Properties"]["ProtocolType"] == "HTTP"
+    assert "CorsConfiguration" not in api["Properties"]
+
+
+def test_alarms_cover_errors_throttles_5xx_rate_and_p99_latency(default_stack: Synthesized) -> None:
+    topic_id, _ = default_stack.only("AWS::SNS::Topic")
+    alarms = default_stack.resources("AWS::CloudWatch::Alarm").values()
+
+    watched = {
+        (a["Properties"]["Namespace"], a["Properties"]["MetricName"], a["Properties"].get("Statistic"))
+        for a in alarms
+    }
+    assert watched == {
+        ("AWS/Lambda", "Errors", "Sum"),
+        ("AWS/Lambda", "Throttles", "Sum"),
+        ("AWS/ApiGateway", "5xx", "Average"),
+        ("AWS/ApiGateway", "Latency", None),
+    }
+    latency = next(a for a in alarms if a["Properties"]["MetricName"] == "Latency")
+    assert latency["Properties"]["ExtendedStatistic"] == "p99"
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+        assert alarm["Properties"]["OKActions"] == [{"Ref": topic_id}]
+
+
+def test_alarm_topic_is_encrypted_ssl_only_and_has_no_subscriber_by_default(
+    default_stack: Synthesized,
+) -> None:
+    _, topic = default_stack.only("AWS::SNS::Topic")
+    key_id, key = default_stack.only("AWS::KMS::Key")
+    _, topic_policy = default_stack.only("AWS::SNS::TopicPolicy")
+
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    statements = topic_policy["Properties"]["PolicyDocument"]["Statement"]
+    deny = [s for s in statements if s["Effect"] == "Deny"]
+    assert [(s["Action"], s["Principal"], s["Condition"]) for s in deny] == [
+        ("sns:Publish", "*", {"Bool": {"aws:SecureTransport": "false"}})
+    ]
+    assert default_stack.resources("AWS::SNS::Subscription") == {}
+
+
+def test_outputs_have_stable_ids(default_stack: Synthesized) -> None:
+    outputs = default_stack.template.find_outputs("*")
+    api_id, _ = default_stack.only("AWS::ApiGatewayV2::Api")
+    secret_id, _ = default_stack.only("AWS::SecretsManager::Secret")
+
+    assert set(outputs) == {"ApiUrl", "SecretArn", "AlarmTopicArn"}
+    assert {"Ref": api_id} in outputs["ApiUrl"]["Value"]["Fn::Join"][1]
+    assert outputs["SecretArn"]["Value"] == {"Ref": secret_id}
+
+
+def test_placeholder_store_url_is_warned_about(default_stack: Synthesized) -> None:
+    Annotations.from_stack(default_stack.stack).has_warning(
+        "/OrdersApi", Match.string_like_regexp("stargateUrl is still the placeholder")
+    )

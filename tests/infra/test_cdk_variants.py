@@ -1,0 +1,123 @@
+"""The stack under the non-default settings a deployer can pass with ``-c key=value``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Annotations, Match
+
+from infra.synthesis import Synthesized, actions
+
+pytestmark = pytest.mark.infra
+
+SynthFactory = Callable[..., Synthesized]
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders/astra-token-AbC123"
+
+
+def _secret_resources(synthesized: Synthesized) -> list[Any]:
+    return [
+        statement["Resource"]
+        for statement in synthesized.statements()
+        if any(action.startswith("secretsmanager:") for action in actions(statement))
+    ]
+
+
+def test_auth_none_opens_every_route_and_warns(synth: SynthFactory) -> None:
+    stack = synth(apiAuth="none")
+
+    routes = stack.resources("AWS::ApiGatewayV2::Route").values()
+    assert {route["Properties"]["AuthorizationType"] for route in routes} == {"NONE"}
+    Annotations.from_stack(stack.stack).has_warning(
+        "/OrdersApi/Api", Match.string_like_regexp("apiAuth is 'none'")
+    )
+
+
+def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: SynthFactory) -> None:
+    stack = synth(existingSecret=SECRET_ARN)
+
+    assert stack.resources("AWS::SecretsManager::Secret") == {}
+    assert stack.function_environment()["STARGATE_SECRET_ID"] == SECRET_ARN
+    assert _secret_resources(stack) == [SECRET_ARN]
+
+
+def test_existing_secret_by_name_is_read_through_its_partial_arn(synth: SynthFactory) -> None:
+    stack = synth(existingSecret="orders/astra-token")
+
+    assert stack.resources("AWS::SecretsManager::Secret") == {}
+    secret_id = stack.stack.resolve(stack.stack.store_secret.secret.secret_arn)
+    assert stack.function_environment()["STARGATE_SECRET_ID"] == secret_id
+    [resource] = _secret_resources(stack)
+    # Secrets Manager adds six random characters to the name; the grant allows exactly those.
+    assert resource["Fn::Join"][1][-1].endswith(":secret:orders/astra-token-??????")
+
+
+def test_alarm_email_subscribes_to_the_topic(synth: SynthFactory) -> None:
+    stack = synth(alarmEmail="oncall@example.com")
+
+    topic_id, _ = stack.only("AWS::SNS::Topic")
+    _, subscription = stack.only("AWS::SNS::Subscription")
+    assert subscription["Properties"] == {
+        "Protocol": "email",
+        "Endpoint": "oncall@example.com",
+        "TopicArn": {"Ref": topic_id},
+    }
+
+
+def test_cors_origins_from_the_command_line_are_allowed(synth: SynthFactory) -> None:
+    stack = synth(corsAllowOrigins="https://shop.example.com, https://admin.example.com")
+
+    _, api = stack.only("AWS::ApiGatewayV2::Api")
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["https://shop.example.com", "https://admin.example.com"]
+    assert set(cors["AllowMethods"]) == {"GET", "POST", "PATCH", "DELETE"}
+
+
+def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(synth: SynthFactory) -> None:
+    stack = synth(
+        memorySize="1024",
+        throttleRateLimit="10",
+        throttleBurstLimit="20",
+        logRetentionDays="90",
+        logLevel="debug",
+        storeApi="documents",
+        stargateUrl="http://stargate.internal:8082/api/rest/",
+        stargateAuthUrl="https://auth.example.com",
+        stargateNamespace="shop",
+        stargateCollection="orders_v2",
+    )
+
+    _, function = stack.only("AWS::Lambda::Function")
+    _, stage = stack.only("AWS::ApiGatewayV2::Stage")
+    assert function["Properties"]["MemorySize"] == 1024
+    assert function["Properties"]["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
+    assert stage["Properties"]["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": 10,
+        "ThrottlingBurstLimit": 20,
+    }
+    assert {g["Properties"]["RetentionInDays"] for g in stack.resources("AWS::Logs::LogGroup").values()} == {
+        90
+    }
+    environment = stack.function_environment()
+    assert {key: environment[key] for key in environment if not key.endswith("SECRET_ID")} == {
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
+        "POWERTOOLS_LOG_LEVEL": "DEBUG",
+        "ORDERS_STORE_API": "documents",
+        "STARGATE_URL": "http://stargate.internal:8082/api/rest",
+        "STARGATE_AUTH_URL": "https://auth.example.com",
+        "STARGATE_NAMESPACE": "shop",
+        "STARGATE_COLLECTION": "orders_v2",
+        "SECRET_MAX_AGE_SECONDS": "300",
+    }
+    # A real URL that fits the store API: nothing to warn about.
+    Annotations.from_stack(stack.stack).has_no_warning("*", Match.any_value())
+
+
+def test_a_document_api_url_with_the_data_api_is_warned_about(synth: SynthFactory) -> None:
+    stack = synth(stargateUrl="https://abc-eu-west-1.apps.astra.datastax.com/api/rest")
+
+    Annotations.from_stack(stack.stack).has_warning(
+        "/OrdersApi", Match.string_like_regexp("ends in /api/rest.*storeApi is data")
+    )

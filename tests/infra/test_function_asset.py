@@ -1,0 +1,172 @@
+"""The function's code asset, built on the host without Docker: complete, for arm64, and nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cdk_app.bundling import LAMBDA_SOURCE_DIR, BuiltAsset, Target, build_function_asset
+from cdk_app.function import LAMBDA_TARGET
+
+pytestmark = pytest.mark.infra
+
+EM_AARCH64 = 183
+EM_X86_64 = 62
+DEV_TOOLS = {
+    "pytest",
+    "_pytest",
+    "ruff",
+    "mypy",
+    "boto3_stubs",
+    "responses",
+    "testcontainers",
+    "cfnlint",
+    "aws_cdk",
+}
+
+
+@pytest.fixture(scope="module")
+def lambda_asset() -> BuiltAsset:
+    return build_function_asset(LAMBDA_TARGET)
+
+
+def _requirement_names(requirements: Path) -> set[str]:
+    lines = (line.split("#")[0].strip() for line in requirements.read_text().splitlines())
+    return {_normalize(line.split("==")[0]) for line in lines if line}
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", f"{path} is not an ELF file"
+    return int.from_bytes(header[18:20], "little")
+
+
+def test_asset_holds_the_whole_package_without_byte_code(lambda_asset: BuiltAsset) -> None:
+    source = LAMBDA_SOURCE_DIR / "orders_api"
+    expected = {
+        path.relative_to(source).as_posix()
+        for path in source.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
+    built = {
+        path.relative_to(lambda_asset.path / "orders_api").as_posix()
+        for path in (lambda_asset.path / "orders_api").rglob("*")
+        if path.is_file()
+    }
+
+    assert "handler.py" in built
+    assert built == expected
+    assert not list(lambda_asset.path.rglob("__pycache__"))
+    assert not list(lambda_asset.path.rglob("*.pyc"))
+    assert not (lambda_asset.path / "bin").exists()
+
+
+def test_asset_holds_exactly_the_pinned_runtime_dependencies(lambda_asset: BuiltAsset) -> None:
+    installed = {
+        _normalize(path.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        for path in lambda_asset.path.glob("*.dist-info")
+    }
+    top_level = {path.name for path in lambda_asset.path.iterdir()}
+
+    assert installed == _requirement_names(LAMBDA_SOURCE_DIR / "requirements.txt")
+    assert not top_level & DEV_TOOLS
+    assert not any(name.startswith(("mypy_boto3", "tests")) for name in top_level)
+
+
+def test_native_extensions_are_built_for_lambda_on_arm64(lambda_asset: BuiltAsset) -> None:
+    [pydantic_core] = lambda_asset.path.glob("pydantic_core/_pydantic_core.cpython-314-*.so")
+
+    assert "aarch64" in pydantic_core.name
+    assert _elf_machine(pydantic_core) == EM_AARCH64
+    assert all(_elf_machine(so) == EM_AARCH64 for so in lambda_asset.path.rglob("*.so"))
+
+
+def test_a_rebuild_is_a_cache_hit_and_a_code_change_is_not(lambda_asset: BuiltAsset, tmp_path: Path) -> None:
+    # Given a copy of lambda_src whose dependencies are already built in a scratch cache
+    source = tmp_path / "lambda_src"
+    shutil.copytree(LAMBDA_SOURCE_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
+    build_root = tmp_path / "build"
+    deps = lambda_asset.path.parents[1] / "deps"
+    shutil.copytree(deps, build_root / "deps", copy_function=os.link)
+    first = build_function_asset(LAMBDA_TARGET, source, build_root)
+
+    # When nothing changes, the same directory comes back at once
+    started = time.monotonic()
+    again = build_function_asset(LAMBDA_TARGET, source, build_root)
+    assert (
+        again
+        == first
+        == BuiltAsset(path=build_root / "function" / first.path.name, asset_hash=lambda_asset.asset_hash)
+    )
+    assert time.monotonic() - started < 2
+
+    # When the code changes, a new asset replaces the old one
+    (source / "orders_api" / "handler.py").write_text(
+        (source / "orders_api" / "handler.py").read_text() + "\n# changed\n"
+    )
+    (source / "orders_api" / "__pycache__").mkdir(exist_ok=True)
+    (source / "orders_api" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
+    changed = build_function_asset(LAMBDA_TARGET, source, build_root)
+    assert changed.asset_hash != first.asset_hash
+    assert (changed.path / "orders_api" / "handler.py").read_text().endswith("# changed\n")
+    assert not first.path.exists()
+    assert not (changed.path / "orders_api" / "__pycache__").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the host copy is built with manylinux wheels")
+def test_the_same_build_for_this_host_imports_the_handler_with_nothing_else_on_the_path() -> None:
+    # The arm64 asset cannot be imported here, so build it again for this machine and import that.
+    host = Target(
+        pip_platform=f"manylinux2014_{platform.machine()}",
+        python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
+    )
+    asset = build_function_asset(host)
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(asset.path)!r})\n"
+        "import orders_api.handler, pydantic_core\n"
+        "print(json.dumps({'handler': callable(orders_api.handler.lambda_handler),"
+        " 'pydantic_core': pydantic_core.__file__,"
+        " 'site': [p for p in sys.path if 'site-packages' in p]}))\n"
+    )
+    environment = {
+        "PATH": "/usr/bin:/bin",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "x",
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "STARGATE_URL": "http://127.0.0.1:1/api/json",
+        "STARGATE_NAMESPACE": "test",
+        "STARGATE_COLLECTION": "orders",
+        "STARGATE_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
+    }
+
+    # -I: ignore PYTHON* variables and the user site; -S: no site-packages, so only the asset can answer.
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported["handler"] is True
+    assert imported["pydantic_core"].startswith(str(asset.path))
+    assert imported["site"] == []
+    [so] = Path(imported["pydantic_core"]).parent.glob("_pydantic_core*.so")
+    assert _elf_machine(so) == (EM_X86_64 if platform.machine() == "x86_64" else EM_AARCH64)

@@ -1,0 +1,136 @@
+"""scripts/smoke.py: the checks it makes against a running API, and the SigV4 signature it sends."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import responses
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from e2e.conftest import RunningApi
+from requests import PreparedRequest
+
+from infra.synthesis import REPO_ROOT
+
+pytestmark = pytest.mark.infra
+
+
+def _signature(authorization: str) -> str:
+    return authorization.rsplit("Signature=", 1)[1]
+
+
+def _expected_signature(sent: PreparedRequest, authorization: str, region: str) -> str:
+    """Sign again what was actually sent (URL, body, the signed headers) at the same time stamp."""
+    signed_names = authorization.split("SignedHeaders=", 1)[1].split(",", 1)[0].split(";")
+    headers = {name: sent.headers[name] for name in signed_names if name != "host"}
+    request = AWSRequest(method=sent.method, url=sent.url, data=sent.body, headers=headers)
+    request.context["timestamp"] = sent.headers["X-Amz-Date"]
+    credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token")
+    signer = SigV4Auth(credentials, "execute-api", region)
+    string_to_sign = signer.string_to_sign(request, signer.canonical_request(request))
+    signature: str = signer.signature(string_to_sign, request)
+    return signature
+
+
+@pytest.fixture(scope="module")
+def smoke() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("smoke", REPO_ROOT / "scripts" / "smoke.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["smoke"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module", params=["data", "documents"])
+def local_api(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningApi]:
+    """The API as `make run` starts it, in front of each store API the function can use."""
+    running = RunningApi(tmp_path_factory.mktemp("smoke-data"), {"ORDERS_STORE_API": request.param}).start()
+    yield running
+    running.stop()
+
+
+@pytest.mark.e2e
+def test_smoke_passes_against_the_api_started_like_make_run(
+    smoke: ModuleType, local_api: RunningApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = smoke.main([local_api.url, "--no-auth"])
+
+    printed = capsys.readouterr().out
+    assert status == 0, printed
+    calls = [line.split(" -> ") for line in printed.splitlines() if " -> " in line]
+    assert [(call[0].split()[0], call[1]) for call in calls] == [
+        ("POST", "201"),
+        ("GET", "200"),
+        ("GET", "200"),
+        ("PATCH", "200"),
+        ("DELETE", "204"),
+        ("GET", "404"),
+        ("POST", "422"),
+    ]
+    assert printed.endswith("Smoke test passed.\n")
+
+
+@responses.activate
+def test_requests_are_signed_for_execute_api_in_the_region_of_the_url(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given credentials and an API that answers the first call with a surprise
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    url = "https://abc123.execute-api.ap-southeast-2.amazonaws.com/"
+    responses.post(f"{url}orders", status=500, json={"message": "Internal Server Error"})
+
+    # When the smoke test runs
+    status = smoke.main([url])
+
+    # Then the request carried a SigV4 signature for execute-api in ap-southeast-2, and the run failed
+    [call] = responses.calls
+    authorization = call.request.headers["Authorization"]
+    assert authorization.startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/ap-southeast-2/execute-api/aws4_request, " in authorization
+    assert call.request.headers["X-Amz-Security-Token"] == "session-token"
+    assert _signature(authorization) == _expected_signature(call.request, authorization, "ap-southeast-2")
+    assert status == 1
+    assert "FAILED: expected HTTP 201, got 500" in capsys.readouterr().out
+
+
+def test_without_a_url_or_deploy_outputs_it_explains_how_to_call_it(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("API_URL", raising=False)
+    monkeypatch.setattr(smoke, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+
+    assert smoke.main([]) == 2
+    assert "make smoke API_URL=" in capsys.readouterr().out
+
+
+def test_the_url_defaults_to_the_one_make_deploy_saved(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "cdk-outputs.json"
+    outputs.write_text('{"OrdersApi": {"ApiUrl": "https://x1.execute-api.eu-west-1.amazonaws.com/"}}')
+    monkeypatch.setattr(smoke, "OUTPUTS_FILE", outputs)
+
+    assert smoke._deployed_url() == "https://x1.execute-api.eu-west-1.amazonaws.com/"
+
+
+def test_region_comes_from_the_environment_for_a_custom_domain(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+
+    assert smoke._region("https://orders.example.com/") == "eu-central-1"
+    assert smoke._region("https://x1.execute-api.us-west-2.amazonaws.com/") == "us-west-2"
+    assert Path(smoke.__file__).name == "smoke.py"
