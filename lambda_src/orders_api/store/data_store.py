@@ -16,6 +16,8 @@ from orders_api.store.cursor import decode_cursor, encode_cursor
 
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5
+# Ids a cursor carries at most: a page's worth of returned ids plus a margin (a cursor stays < 4 KiB).
+MAX_REMEMBERED = 60
 
 
 class DataApiOrderStore:
@@ -74,53 +76,51 @@ class DataApiOrderStore:
     def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
         """Pages of ``limit`` carved out of the server's pages (20 or 50), every order exactly once.
 
-        The cursor remembers the server page state it was reading and the last id taken from that page,
-        so the next call re-reads that page and continues right after the id (or after the same count,
-        should that document have been deleted meanwhile).
+        A cursor names the server page being read (its page state) and the ids already returned from
+        it. The next call reads that page again and skips those ids, so documents inserted or deleted
+        in between shift nothing. Returned ids that vanish from a re-read page (deleted, or pushed on to
+        the next page by inserts) are remembered into the next page, so they are not listed twice.
         """
-        page_state, after_id, skip = self._position(cursor, status)
+        page_state, seen = self._position(cursor, status)
         filter_: Document = {"status": status.value} if status else {}
         orders: list[StoredOrder] = []
         for _ in range(MAX_FIND_CALLS):
             page = self._collection.find(filter_, page_state)
-            documents = page.documents
-            start = _resume_index(documents, after_id, skip)
-            taken = documents[start : start + limit - len(orders)]
+            fresh = [d for d in page.documents if _id(d) not in seen]
+            taken = fresh[: limit - len(orders)]
             orders.extend(order for order in map(_parse, taken) if order is not None)
-            end = start + len(taken)
-            if end < len(documents):  # this server page has more: resume inside it
-                last_id = str(documents[end - 1].get("_id")) if end > 0 else None
-                return StoredPage(orders, self._cursor(status, page_state, last_id, end))
+            seen |= {_id(d) for d in taken}
+            if len(taken) < len(fresh):  # this server page has more: the next call resumes inside it
+                return StoredPage(orders, self._cursor(status, page_state, seen))
             if page.next_page_state is None:
                 return StoredPage(orders, None)
-            page_state, after_id, skip = page.next_page_state, None, 0
+            # Done with this page: only ids that left it can show up on the next one.
+            seen -= {_id(d) for d in page.documents}
+            page_state = page.next_page_state
             if len(orders) >= limit:
-                return StoredPage(orders, self._cursor(status, page_state, None, 0))
-        return StoredPage(orders, self._cursor(status, page_state, None, 0))
+                break
+        return StoredPage(orders, self._cursor(status, page_state, seen))
 
     @staticmethod
-    def _cursor(status: OrderStatus | None, page_state: str | None, after_id: str | None, skip: int) -> str:
-        return encode_cursor(status, {"pageState": page_state, "after": after_id, "skip": skip})
+    def _cursor(status: OrderStatus | None, page_state: str | None, seen: set[str]) -> str:
+        # Bounded: ids that vanished long ago (deleted) can be forgotten without harm.
+        return encode_cursor(status, {"pageState": page_state, "seen": sorted(seen)[-MAX_REMEMBERED:]})
 
     @staticmethod
-    def _position(cursor: str | None, status: OrderStatus | None) -> tuple[str | None, str | None, int]:
+    def _position(cursor: str | None, status: OrderStatus | None) -> tuple[str | None, set[str]]:
         if cursor is None:
-            return None, None, 0
+            return None, set()
         position = decode_cursor(cursor, status)
-        page_state, after_id, skip = position.get("pageState"), position.get("after"), position.get("skip")
+        page_state, seen = position.get("pageState"), position.get("seen")
         if not (page_state is None or isinstance(page_state, str)):
             raise InvalidCursor()
-        if not (after_id is None or isinstance(after_id, str)) or not isinstance(skip, int) or skip < 0:
+        if not isinstance(seen, list) or not all(isinstance(item, str) for item in seen):
             raise InvalidCursor()
-        return page_state, after_id, skip
+        return page_state, set(seen)
 
 
-def _resume_index(documents: list[Document], after_id: str | None, skip: int) -> int:
-    if after_id is not None:
-        for index, document in enumerate(documents):
-            if str(document.get("_id")) == after_id:
-                return index + 1
-    return min(skip, len(documents))
+def _id(document: Document) -> str:
+    return str(document.get("_id"))
 
 
 def _to_document(order: StoredOrder) -> Document:
