@@ -1,6 +1,7 @@
 """An embedded Stargate-compatible document server for local runs and tests (never deployed).
 
-It speaks Stargate v1's auth API (``POST /v1/auth``) and Document API v2 (``/v2/...``) over SQLite::
+It speaks Stargate v1's auth API (``POST /v1/auth``), Document API v2 (``/v2/...``) and the Astra
+Data API (``/api/json/v1/...``) over SQLite::
 
     from localdev.stargate import start_in_thread
 

@@ -1,7 +1,10 @@
-"""The auth API (``POST /v1/auth``) and the token check every ``/v2`` call goes through."""
+"""The auth API (``POST /v1/auth``) and the token check every ``/v2`` and Data API call goes through."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 import uuid
 from collections.abc import Mapping
 
@@ -13,27 +16,77 @@ from localdev.stargate.tokens import TokenStore
 TOKEN_HEADER = "X-Cassandra-Token"  # noqa: S105 - a header name, not a secret
 
 
-class TokenAuthority:
-    """Decides whether a request's ``X-Cassandra-Token`` may use the Document API."""
+CREDENTIALS_TOKEN_PREFIX = "Cassandra:"  # noqa: S105 - a token format, not a secret
 
-    def __init__(self, tokens: TokenStore, *, fixed_token: str | None = None) -> None:
-        """Accept tokens issued by ``tokens``, plus ``fixed_token`` (never expires) when given."""
+
+def credentials_from_token(token: str) -> tuple[str, str] | None:
+    """The username and password of a ``Cassandra:<base64 username>:<base64 password>`` token.
+
+    None when the token does not have that form. The self-hosted Data API accepts such tokens.
+    """
+    if not token.startswith(CREDENTIALS_TOKEN_PREFIX):
+        return None
+    parts = token[len(CREDENTIALS_TOKEN_PREFIX) :].split(":")
+    if len(parts) != 2:
+        return None
+    try:
+        username, password = (base64.b64decode(part, validate=True).decode("utf-8") for part in parts)
+    except (binascii.Error, ValueError):
+        return None
+    return username, password
+
+
+class TokenAuthority:
+    """Decides whether a request's token may use the document APIs."""
+
+    def __init__(
+        self,
+        tokens: TokenStore,
+        *,
+        fixed_token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+    ) -> None:
+        """Accept tokens issued by ``tokens``, plus ``fixed_token`` (never expires) when given.
+
+        With ``username`` and ``password``, ``Cassandra:<b64>:<b64>`` tokens carrying them are
+        accepted where a caller asks for it (the Data API does, Stargate v1 does not).
+        """
         self._tokens = tokens
         self._fixed_token = fixed_token
+        self._username = username
+        self._password = password
 
-    def authorize(self, request: Request) -> None:
-        """Return quietly, or raise the 401 that Stargate v1 would answer."""
-        token = (request.header(TOKEN_HEADER) or "").strip()
+    def rejection(self, token: str, *, allow_credentials: bool = False) -> str | None:
+        """None when ``token`` is accepted, else why it is not (for the error message)."""
         if not token:
-            raise unauthorized("Missing token")
+            return "Missing token"
         if self._fixed_token is not None and token == self._fixed_token:
-            return
+            return None
+        if allow_credentials and token.startswith(CREDENTIALS_TOKEN_PREFIX):
+            credentials = credentials_from_token(token)
+            if credentials is None:
+                return "authorization failed - bad token"
+            return None if self._credentials_match(*credentials) else "authorization failed"
         try:
             uuid.UUID(token)
         except ValueError:
-            raise unauthorized("authorization failed - bad token") from None
-        if not self._tokens.check(token):
-            raise unauthorized("authorization failed")
+            return "authorization failed - bad token"
+        return None if self._tokens.check(token) else "authorization failed"
+
+    def _credentials_match(self, username: str, password: str) -> bool:
+        if self._username is None or self._password is None:
+            return False
+        # Both compared every time, so the answer's timing does not tell which one was wrong.
+        same_user = hmac.compare_digest(username.encode(), self._username.encode())
+        same_password = hmac.compare_digest(password.encode(), self._password.encode())
+        return same_user and same_password
+
+    def authorize(self, request: Request) -> None:
+        """Check ``X-Cassandra-Token``: return quietly, or raise the 401 that Stargate v1 would answer."""
+        reason = self.rejection((request.header(TOKEN_HEADER) or "").strip())
+        if reason is not None:
+            raise unauthorized(reason)
 
 
 class AuthApi:

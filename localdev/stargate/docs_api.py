@@ -233,7 +233,10 @@ class DocumentApi:
         namespace = params["ns"]
         with _reading(namespace, ""):
             names = self._store.list_collections(namespace)
-        listed: list[JsonValue] = [{"name": name, "upgradeAvailable": False} for name in names]
+        # The Data API keeps its collections in the same namespaces, under names this API cannot spell.
+        listed: list[JsonValue] = [
+            {"name": name, "upgradeAvailable": False} for name in names if _COLLECTION_NAME.fullmatch(name)
+        ]
         return json_response(200, listed if request.flag("raw") else {"data": listed})
 
     def create_collection(self, request: Request, params: Mapping[str, str]) -> Response:

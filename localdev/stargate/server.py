@@ -1,8 +1,8 @@
 """The HTTP server: a ``ThreadingHTTPServer`` that feeds requests to the routers of chosen roles.
 
-By default one port serves every role (auth, documents, health checker). To mimic the Stargate
-image's separate ports (8081 auth, 8082 documents, 8084 health), open one backend and start one
-server per role over it::
+By default one port serves every role (auth, Document API, Data API, health checker). To mimic the
+images' separate ports (Stargate: 8081 auth, 8082 documents, 8084 health; Data API: 8181), open one
+backend and start one server per role over it::
 
     backend = open_backend(data_dir)
     auth = start_in_thread(port=8081, roles={Role.AUTH}, backend=backend)
@@ -33,6 +33,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from localdev.stargate.auth import AuthApi, TokenAuthority
+from localdev.stargate.data_api import DataApi, DataApiSettings
+from localdev.stargate.data_api_errors import ErrorNames
+from localdev.stargate.data_commands import DEFAULT_PAGE_SIZE
 from localdev.stargate.database import Database
 from localdev.stargate.docs_api import DocumentApi
 from localdev.stargate.health import HealthApi
@@ -55,6 +58,7 @@ class Role(enum.Enum):
     AUTH = "auth"  # POST /v1/auth (8081 in the Stargate image)
     DOCUMENTS = "documents"  # /v2/... and /health (8082)
     HEALTH = "health"  # /checker/liveness and /checker/readiness (8084)
+    DATA_API = "data_api"  # /api/json/v1/... (the Data API image listens on 8181)
 
 
 ALL_ROLES: frozenset[Role] = frozenset(Role)
@@ -87,8 +91,10 @@ def open_backend(
 ) -> StargateBackend:
     """Open (creating if needed) ``<data_dir>/stargate.sqlite3``.
 
-    ``token``, when given, is accepted as ``X-Cassandra-Token`` without calling ``/v1/auth`` and
-    never expires (handy with curl). ``clock`` exists so tests can move time forward.
+    ``token``, when given, is accepted as ``X-Cassandra-Token`` (and as the Data API's ``Token``)
+    without calling ``/v1/auth`` and never expires (handy with curl). ``username``/``password`` are
+    what ``/v1/auth`` and the Data API's ``Cassandra:<b64>:<b64>`` tokens must carry. ``clock`` exists
+    so tests can move time forward.
     """
     database = Database(Path(data_dir) / DATABASE_FILE)
     tokens = TokenStore(database, clock=clock)
@@ -96,14 +102,18 @@ def open_backend(
         database=database,
         documents=DocumentStore(database, clock=clock),
         tokens=tokens,
-        authority=TokenAuthority(tokens, fixed_token=token),
+        authority=TokenAuthority(tokens, fixed_token=token, username=username, password=password),
         username=username,
         password=password,
         clock=clock,
     )
 
 
-def build_router(backend: StargateBackend, roles: Collection[Role] = ALL_ROLES) -> Router:
+def build_router(
+    backend: StargateBackend,
+    roles: Collection[Role] = ALL_ROLES,
+    data_api: DataApiSettings | None = None,
+) -> Router:
     """The routes of the given roles over ``backend``."""
     router = Router()
     health = HealthApi(backend.documents)
@@ -114,6 +124,8 @@ def build_router(backend: StargateBackend, roles: Collection[Role] = ALL_ROLES) 
         router.add(health.documents_routes())
     if Role.HEALTH in roles:
         router.add(health.checker_routes())
+    if Role.DATA_API in roles:
+        router.add(DataApi(backend.documents, backend.authority, data_api, clock=backend.clock).routes())
     return router
 
 
@@ -363,6 +375,8 @@ def start_in_thread(
     verbose: bool = False,
     backend: StargateBackend | None = None,
     clock: Callable[[], float] = time.time,
+    data_api_page_size: int = DEFAULT_PAGE_SIZE,
+    data_api_error_names: ErrorNames = "current",
 ) -> RunningServer:
     """Start a Stargate-compatible server on a background thread and return at once.
 
@@ -370,11 +384,14 @@ def start_in_thread(
     ``<data_dir>/stargate.sqlite3``. ``token`` is an extra token that never expires. Pass
     ``backend`` (from ``open_backend``) to share one store between several servers, e.g. one per
     role; ``data_dir``, ``token`` and ``clock`` are then ignored and the caller closes the backend.
+    ``data_api_page_size`` is the Data API's ``find`` page size (20 by default, 50 on newer servers)
+    and ``data_api_error_names`` picks its ``"current"`` or ``"legacy"`` error codes.
     """
+    settings = DataApiSettings(page_size=data_api_page_size, error_names=data_api_error_names)
     owns_backend = backend is None
     shared = backend or open_backend(data_dir, token=token, clock=clock)
     try:
-        httpd = StargateHTTPServer((host, port), build_router(shared, roles), verbose=verbose)
+        httpd = StargateHTTPServer((host, port), build_router(shared, roles, settings), verbose=verbose)
     except BaseException:
         if owns_backend:
             shared.close()

@@ -1,9 +1,11 @@
 """The storage engine: namespaces, collections and JSON documents keyed by id, in SQLite.
 
-The engine knows nothing about HTTP or about either API dialect (the Stargate Document API here, the
-Astra Data API later): it stores whatever JSON value it is given and leaves validation, number rules
-and error wording to the dialect. Documents are listed in id order so that a dialect can page with
-"the last id seen" as its cursor, which stays correct while other clients insert concurrently.
+The engine knows nothing about HTTP or about either API dialect (the Stargate Document API and the
+Astra Data API): it stores whatever JSON value it is given and leaves validation, number rules,
+collection naming and error wording to the dialect. Documents are listed in id order so that a
+dialect can page with "the last id seen" as its cursor, which stays correct while other clients
+insert concurrently. ``DocumentStore.transaction`` gives a dialect several reads and writes of one
+collection under one write lock, which is what a conditional (compare-and-set) write needs.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from localdev.stargate.database import Database
@@ -101,6 +104,70 @@ def _encode(data: JsonValue) -> str:
 def _decode(body: str) -> JsonValue:
     value: JsonValue = json.loads(body)
     return value
+
+
+class CollectionTransaction:
+    """Reads and writes of one collection inside one write transaction.
+
+    Obtained from ``DocumentStore.transaction``; nothing else can write to the database until the
+    transaction ends, so whatever is read here is still true when the writes commit.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, namespace: str, collection: str, now: float) -> None:
+        """Work on ``namespace.collection`` through ``conn``, which holds the write lock."""
+        self._conn = conn
+        self._namespace = namespace
+        self._collection = collection
+        self._now = now
+
+    def get(self, doc_id: str) -> StoredDocument | None:
+        """The live document with this id, or None."""
+        return _get(self._conn, self._namespace, self._collection, doc_id, self._now)
+
+    def scan(self, *, after_id: str | None = None, batch_size: int = 200) -> Iterator[StoredDocument]:
+        """Live documents in id order after ``after_id``, read ``batch_size`` at a time.
+
+        Writing between two documents is allowed: a later batch sees what was written.
+        """
+        cursor_id = after_id
+        size = max(1, batch_size)
+        while True:
+            query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
+            rows = self._conn.execute(
+                query, (self._namespace, self._collection, bound, self._now, size)
+            ).fetchall()
+            for doc_id, body, expires_at in rows:
+                yield StoredDocument(doc_id, _decode(body), expires_at)
+            if len(rows) < size:
+                return
+            cursor_id = rows[-1][0]
+
+    def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None:
+        """Create a document; raises DocumentExists if a live one has this id."""
+        if self.get(doc_id) is not None:
+            raise DocumentExists(doc_id)
+        self.put(doc_id, data, expires_at=expires_at)
+
+    def put(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None:
+        """Create or fully replace a document."""
+        _write(self._conn, self._namespace, self._collection, doc_id, data, expires_at, self._now)
+
+    def delete(self, doc_id: str) -> bool:
+        """Delete a document; True if a live one existed."""
+        return _delete(self._conn, self._namespace, self._collection, doc_id, self._now)
+
+    def delete_all(self) -> int:
+        """Delete every document of the collection; returns how many live ones there were."""
+        (live,) = self._conn.execute(
+            "SELECT COUNT(*) FROM documents WHERE namespace = ? AND collection = ?"
+            " AND (expires_at IS NULL OR expires_at > ?)",
+            (self._namespace, self._collection, self._now),
+        ).fetchone()
+        self._conn.execute(
+            "DELETE FROM documents WHERE namespace = ? AND collection = ?",
+            (self._namespace, self._collection),
+        )
+        return int(live)
 
 
 class DocumentStore:
@@ -284,22 +351,27 @@ class DocumentStore:
         self._maybe_purge(now)
         return StoredDocument(doc_id, new_data, expires_at)
 
+    @contextmanager
+    def transaction(
+        self, namespace: str, collection: str, *, create_collection: bool = False
+    ) -> Iterator[CollectionTransaction]:
+        """One write transaction on a collection: committed when the block ends, rolled back if it raises.
+
+        Raises NamespaceNotFound, and CollectionNotFound unless ``create_collection``. Keep the block
+        short: every other writer waits for it.
+        """
+        now = self._clock()
+        with self._db.write() as conn:
+            _prepare_write(conn, namespace, collection, create_collection, now)
+            yield CollectionTransaction(conn, namespace, collection, now)
+        self._maybe_purge(now)
+
     def delete(self, namespace: str, collection: str, doc_id: str) -> bool:
         """Delete a document; True if a live one existed. Raises NamespaceNotFound / CollectionNotFound."""
         now = self._clock()
         with self._db.write() as conn:
             _require_collection(conn, namespace, collection)
-            cursor = conn.execute(
-                "DELETE FROM documents WHERE namespace = ? AND collection = ? AND id = ?"
-                " AND (expires_at IS NULL OR expires_at > ?)",
-                (namespace, collection, doc_id, now),
-            )
-            existed = cursor.rowcount == 1
-            conn.execute(
-                "DELETE FROM documents WHERE namespace = ? AND collection = ? AND id = ?",
-                (namespace, collection, doc_id),
-            )
-            return existed
+            return _delete(conn, namespace, collection, doc_id, now)
 
     def scan(
         self, namespace: str, collection: str, *, after_id: str | None = None, batch_size: int = 200
@@ -424,3 +496,18 @@ def _write(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (namespace, collection, doc_id, _encode(data), expires_at, now),
     )
+
+
+def _delete(conn: sqlite3.Connection, namespace: str, collection: str, doc_id: str, now: float) -> bool:
+    cursor = conn.execute(
+        "DELETE FROM documents WHERE namespace = ? AND collection = ? AND id = ?"
+        " AND (expires_at IS NULL OR expires_at > ?)",
+        (namespace, collection, doc_id, now),
+    )
+    existed = cursor.rowcount == 1
+    # An expired row with this id is gone too, so the id is free again.
+    conn.execute(
+        "DELETE FROM documents WHERE namespace = ? AND collection = ? AND id = ?",
+        (namespace, collection, doc_id),
+    )
+    return existed

@@ -234,16 +234,29 @@ def paying(current: StoredOrder) -> StoredOrder:
     )
 
 
-def compare_and_set(current: StoredOrder, updated: StoredOrder) -> dict[str, Any]:
-    """The updateOne the store must send: applies only while the status is still ``current``'s."""
-    return {
-        "updateOne": {
-            "filter": {"_id": str(current.orderId), "status": current.status.value},
-            "update": {
-                "$set": {"status": updated.status.value, "updatedAt": "2026-03-04T05:06:10.891Z"},
-            },
-        }
-    }
+def compare_and_set(current: StoredOrder, updated: StoredOrder) -> Any:
+    """A matcher for the updateOne the store must send: applies only while the status is still
+    ``current``'s, and sets the new status, updatedAt and a fresh write id."""
+
+    def match(request: Any) -> tuple[bool, str]:
+        command = json.loads(request.body)
+        update = command.get("updateOne", {})
+        changes = dict(update.get("update", {}).get("$set", {}))
+        write_id = changes.pop("lastWriteId", None)
+        expected_filter = {"_id": str(current.orderId), "status": current.status.value}
+        ok = (
+            update.get("filter") == expected_filter
+            and changes == {"status": updated.status.value, "updatedAt": "2026-03-04T05:06:10.891Z"}
+            and isinstance(write_id, str)
+            and len(write_id) >= 16
+        )
+        return ok, "" if ok else f"not the expected compare-and-set: {command}"
+
+    return match
+
+
+def sent_write_id(call: Any) -> str:
+    return str(json.loads(call.request.body)["updateOne"]["update"]["$set"]["lastWriteId"])
 
 
 def test_replace_status_is_a_compare_and_set_on_the_current_status(data_api: responses.RequestsMock) -> None:
@@ -253,7 +266,7 @@ def test_replace_status_is_a_compare_and_set_on_the_current_status(data_api: res
     data_api.post(
         COLLECTION_URL,
         json={"status": {"matchedCount": 1, "modifiedCount": 1}},
-        match=[matchers.json_params_matcher(compare_and_set(current, updated))],
+        match=[compare_and_set(current, updated)],
     )
 
     # When it is paid
@@ -295,10 +308,15 @@ def test_replace_status_whose_answer_was_lost_succeeds(data_api: responses.Reque
     # Given our write applied but its answer timed out, so the retry no longer matches
     current = order()
     updated = paying(current)
-    cas = [matchers.json_params_matcher(compare_and_set(current, updated))]
+    cas = [compare_and_set(current, updated)]
     data_api.post(COLLECTION_URL, status=504, match=cas)
     data_api.post(COLLECTION_URL, json={"status": {"matchedCount": 0, "modifiedCount": 0}}, match=cas)
-    data_api.post(COLLECTION_URL, json={"data": {"document": stored_document(updated)}})
+
+    def stored_by_our_first_attempt(request: Any) -> tuple[int, dict[str, str], str]:
+        document = {**stored_document(updated), "lastWriteId": sent_write_id(data_api.calls[0])}
+        return 200, {}, json.dumps({"data": {"document": document}})
+
+    data_api.add_callback(responses.POST, COLLECTION_URL, callback=stored_by_our_first_attempt)
 
     # When the status is replaced
     written = store().replace_status(current, updated)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,8 @@ from orders_api.store.cursor import decode_cursor, encode_cursor
 
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5
+# The field that records which request last changed an order's status.
+WRITE_ID = "lastWriteId"
 # Ids a cursor carries at most: a page's worth of returned ids plus a margin (a cursor stays < 4 KiB).
 MAX_REMEMBERED = 60
 
@@ -56,18 +59,20 @@ class DataApiOrderStore:
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
         # Compare-and-set: the write applies only if the status is still the one the decision was made on.
+        # The write id tells our own write (applied by an attempt whose answer was lost) from a rival's.
         changes = updated.to_document()
+        write_id = uuid.uuid4().hex
         matched = self._collection.update_one(
             {"_id": str(current.orderId), "status": current.status.value},
-            {"$set": {"status": changes["status"], "updatedAt": changes["updatedAt"]}},
+            {"$set": {"status": changes["status"], "updatedAt": changes["updatedAt"], WRITE_ID: write_id}},
         )
         if matched:
             return updated
-        stored = self.get(current.orderId)
-        if stored is None:
+        document = self._collection.find_one({"_id": str(current.orderId)})
+        if document is None:
             raise OrderNotFound(current.orderId)
-        if stored.status == updated.status and stored.updatedAt == updated.updatedAt:
-            return stored  # our own write, applied by an attempt whose answer was lost
+        if document.get(WRITE_ID) == write_id:
+            return updated
         raise ConcurrentUpdate(current.orderId)
 
     def delete(self, order_id: UUID) -> None:

@@ -1,0 +1,236 @@
+"""The Data API client and order store against a real Data API server over HTTP.
+
+Backends: ``embedded`` (the embedded server's Data API, always; run with both page sizes the real
+server has had, 20 and 50, and both generations of error names) and ``external`` (a Data API given by
+``CONTRACT_DATA_API_URL`` — e.g. ``https://<db>-<region>.apps.astra.datastax.com/api/json`` or
+``http://localhost:8181`` — with ``CONTRACT_DATA_API_TOKEN`` and ``CONTRACT_DATA_API_KEYSPACE``,
+default ``default_keyspace``; skipped, with that reason, when the URL is unset).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from orders_api.errors import ConcurrentUpdate, StoreError
+from orders_api.models import OrderStatus, StoredOrder
+from orders_api.store.astra_data_api import DataApiCollection
+from orders_api.store.data_store import DataApiOrderStore
+from orders_api.store.http import new_session
+from orders_api.store.tokens import FixedToken, Login, cassandra_token
+
+pytestmark = pytest.mark.contract
+
+TIMEOUT = (3.05, 15.0)
+
+
+@dataclass(frozen=True)
+class DataBackend:
+    """Where a Data API is and the token it takes."""
+
+    name: str
+    base_url: str
+    keyspace: str
+    token: str
+
+    def collection(self, name: str) -> DataApiCollection:
+        session = new_session()
+        return DataApiCollection(self.base_url, self.keyspace, name, FixedToken(self.token), session, TIMEOUT)
+
+
+EMBEDDED_VARIANTS = {
+    "embedded-page20-current": {"data_api_page_size": 20, "data_api_error_names": "current"},
+    "embedded-page50-legacy": {"data_api_page_size": 50, "data_api_error_names": "legacy"},
+}
+
+
+@pytest.fixture(scope="session", params=[*EMBEDDED_VARIANTS, "external"])
+def data_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DataBackend]:
+    if request.param == "external":
+        url = os.environ.get("CONTRACT_DATA_API_URL")
+        token = os.environ.get("CONTRACT_DATA_API_TOKEN")
+        if not url or not token:
+            pytest.skip(
+                "external Data API backend: CONTRACT_DATA_API_URL / CONTRACT_DATA_API_TOKEN are not set"
+            )
+        yield DataBackend(
+            "external", url, os.environ.get("CONTRACT_DATA_API_KEYSPACE", "default_keyspace"), token
+        )
+        return
+    from localdev.stargate import start_in_thread
+
+    server = start_in_thread(
+        host="127.0.0.1",
+        port=0,
+        data_dir=Path(tmp_path_factory.mktemp("data-api")),
+        **EMBEDDED_VARIANTS[request.param],  # type: ignore[arg-type]
+    )
+    token = cassandra_token(Login("cassandra", "cassandra")).token()
+    backend = DataBackend(request.param, f"{server.url}/api/json", "contract", token)
+    session = new_session()
+    created = session.post(
+        f"{backend.base_url}/v1",
+        json={"createKeyspace": {"name": "contract"}},
+        headers={"Token": token},
+        timeout=10,
+    )
+    assert created.status_code == 200, created.text
+    yield backend
+    server.stop()
+
+
+@pytest.fixture
+def collection(data_backend: DataBackend) -> DataApiCollection:
+    """A fresh collection per test."""
+    return data_backend.collection(f"c{uuid.uuid4().hex[:20]}")
+
+
+def _order(n: int, status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return StoredOrder(
+        orderId=uuid.uuid4(),
+        productName=f"item {n}",
+        productQuantity=n + 1,
+        productPrice=2**53 - 1 - n,
+        status=status,
+        createdAt=now,
+        updatedAt=now,
+        requestFingerprint=f"f{n}",
+    )
+
+
+def test_reads_of_a_missing_collection_find_nothing(collection: DataApiCollection) -> None:
+    store = DataApiOrderStore(collection)
+
+    assert store.get(uuid.uuid4()) is None
+    assert store.list(20, None, None).orders == []
+    store.delete(uuid.uuid4())
+
+
+def test_the_first_create_makes_the_collection_and_a_second_create_never_overwrites(
+    collection: DataApiCollection,
+) -> None:
+    store = DataApiOrderStore(collection)
+    order = _order(1)
+
+    assert store.create(order) == (order, True)
+    rival = _order(2).model_copy(update={"orderId": order.orderId})
+    assert store.create(rival) == (order, False)
+    assert store.get(order.orderId) == order  # large integers come back exactly
+
+
+def test_creating_the_collection_twice_is_fine(collection: DataApiCollection) -> None:
+    collection.create_collection()
+    collection.create_collection()
+
+
+def test_pages_visit_every_order_exactly_once_whatever_the_server_page_size(
+    collection: DataApiCollection,
+) -> None:
+    store = DataApiOrderStore(collection)
+    orders = [_order(n, OrderStatus.PAID if n % 4 == 0 else OrderStatus.PENDING) for n in range(57)]
+    for order in orders:
+        store.create(order)
+
+    for limit in (20, 7, 1):
+        for status, expected in ((None, orders), (OrderStatus.PAID, orders[::4])):
+            seen: list[uuid.UUID] = []
+            cursor = None
+            for _ in range(200):
+                page = store.list(limit, cursor, status)
+                assert len(page.orders) <= limit
+                seen.extend(o.orderId for o in page.orders)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            assert sorted(seen) == sorted(o.orderId for o in expected), (limit, status)
+
+
+def test_a_status_change_is_compare_and_set(collection: DataApiCollection) -> None:
+    store = DataApiOrderStore(collection)
+    order = _order(1)
+    store.create(order)
+    paid = order.model_copy(update={"status": OrderStatus.PAID})
+    cancelled = order.model_copy(update={"status": OrderStatus.CANCELLED})
+
+    assert store.replace_status(order, paid) == paid
+    with pytest.raises(ConcurrentUpdate):
+        store.replace_status(order, cancelled)  # decided on PENDING, but it is PAID now
+    assert store.get(order.orderId) == paid
+
+
+def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
+    collection: DataApiCollection,
+) -> None:
+    store = DataApiOrderStore(collection)
+    order = _order(1)
+    store.create(order)
+    targets = [OrderStatus.PAID, OrderStatus.CANCELLED] * 4
+    barrier = threading.Barrier(len(targets))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def transition(target: OrderStatus) -> None:
+        barrier.wait()
+        try:
+            store.replace_status(order, order.model_copy(update={"status": target}))
+            result = f"won:{target.value}"
+        except ConcurrentUpdate:
+            result = "lost"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=transition, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    winners = [o for o in outcomes if o.startswith("won")]
+    assert len(winners) == 1, outcomes
+    assert store.get(order.orderId).status.value == winners[0].removeprefix("won:")  # type: ignore[union-attr]
+
+
+def test_delete_then_get_finds_nothing(collection: DataApiCollection) -> None:
+    store = DataApiOrderStore(collection)
+    order = _order(1)
+    store.create(order)
+
+    store.delete(order.orderId)
+    store.delete(order.orderId)
+
+    assert store.get(order.orderId) is None
+
+
+def test_a_rejected_token_is_a_store_error(data_backend: DataBackend) -> None:
+    session = new_session()
+    bad = DataApiCollection(
+        data_backend.base_url,
+        data_backend.keyspace,
+        "orders",
+        FixedToken("AstraCS:not-a-token"),
+        session,
+        TIMEOUT,
+    )
+
+    with pytest.raises(StoreError, match="rejected"):
+        bad.find_one({"_id": "x"})
+
+
+def test_a_missing_keyspace_is_a_store_error_naming_it(data_backend: DataBackend) -> None:
+    session = new_session()
+    collection = DataApiCollection(
+        data_backend.base_url, "no_such_keyspace", "orders", FixedToken(data_backend.token), session, TIMEOUT
+    )
+
+    with pytest.raises(StoreError, match="no_such_keyspace"):
+        collection.insert_one({"_id": "x"})
