@@ -87,18 +87,11 @@ class ErrorBody(BaseModel):
     errors: list[dict[str, str]] | None = None
 
 
-class StoredOrder(BaseModel):
+class StoredOrder(Order):
     """An order as the store keeps it: the public fields plus the request fingerprint."""
 
     model_config = ConfigDict(extra="ignore")
 
-    orderId: UUID
-    productName: str
-    productQuantity: int
-    productPrice: int
-    status: OrderStatus
-    createdAt: Timestamp
-    updatedAt: Timestamp
     requestFingerprint: str = ""
 
     def public(self) -> Order:

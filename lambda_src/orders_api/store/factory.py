@@ -36,44 +36,14 @@ def get_store() -> OrderStore:
         return _store
 
 
-def reset_store() -> None:
-    """Forget the store, so the next call reads the settings again (tests, local reconfiguration)."""
-    global _store
-    with _lock:
-        _store = None
-
-
 def build_store(settings: StoreSettings, session: requests.Session) -> OrderStore:
     """An order store for ``settings`` that sends its calls through ``session``."""
+    tokens = build_tokens(settings, session)
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    where = (settings.base_url, settings.namespace, settings.collection)
     if settings.store_api == "data":
-        return DataApiOrderStore(build_data_api(settings, session))
-    return DocumentOrderStore(build_documents(settings, session))
-
-
-def build_data_api(settings: StoreSettings, session: requests.Session) -> DataApiCollection:
-    """The Data API client for ``settings``."""
-    timeout = (settings.connect_timeout, settings.read_timeout)
-    return DataApiCollection(
-        settings.base_url,
-        settings.namespace,
-        settings.collection,
-        build_tokens(settings, session),
-        session,
-        timeout,
-    )
-
-
-def build_documents(settings: StoreSettings, session: requests.Session) -> StargateDocuments:
-    """The Document API client for ``settings``."""
-    timeout = (settings.connect_timeout, settings.read_timeout)
-    return StargateDocuments(
-        settings.base_url,
-        settings.namespace,
-        settings.collection,
-        build_tokens(settings, session),
-        session,
-        timeout,
-    )
+        return DataApiOrderStore(DataApiCollection(*where, tokens, session, timeout))
+    return DocumentOrderStore(StargateDocuments(*where, tokens, session, timeout))
 
 
 def build_tokens(settings: StoreSettings, session: requests.Session) -> TokenSource:
