@@ -35,7 +35,15 @@ def main() -> int:
 
         data_dir = os.environ.get("DATA_DIR", ".local-data")
         stargate_port = int(os.environ.get("STARGATE_PORT", "8082"))
-        stargate = start_in_thread(host="127.0.0.1", port=stargate_port, data_dir=data_dir)
+        try:
+            stargate = start_in_thread(host="127.0.0.1", port=stargate_port, data_dir=data_dir)
+        except OSError as error:
+            print(
+                f"Cannot start the embedded Stargate on port {stargate_port} ({error}); "
+                "set STARGATE_PORT to a free port.",
+                file=sys.stderr,
+            )
+            return 1
         namespace = os.environ.setdefault("STARGATE_NAMESPACE", DEFAULT_NAMESPACE)
         try:
             create_namespace(stargate.url, namespace)
@@ -61,7 +69,13 @@ def main() -> int:
     from localdev.api import LocalApiServer
     from orders_api.handler import lambda_handler
 
-    server = LocalApiServer((host, port), lambda_handler)
+    try:
+        server = LocalApiServer((host, port), lambda_handler)
+    except OSError as error:
+        print(f"Cannot serve the API on {host}:{port} ({error}); set PORT to a free port.", file=sys.stderr)
+        if stargate is not None:
+            stargate.stop()
+        return 1
 
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
