@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := npx --no-install cdk
 
-.PHONY: help install run stargate test lint format typecheck openapi synth deploy destroy smoke clean
+.PHONY: help install run stargate test test-integration lint format typecheck openapi synth deploy destroy smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,10 @@ stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible serve
 
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
 	$(BIN)/python -m pytest
+
+test-integration: $(BIN)/.installed ## Contract suites with every backend reachable, Stargate in Docker included
+	-scripts/docker/start-dockerd.sh
+	STARGATE_IMAGE="$$(scripts/docker/stargate-image.sh)" $(BIN)/python -m pytest tests/contract -p no:cacheprovider
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

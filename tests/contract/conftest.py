@@ -1,29 +1,45 @@
 """Backends for the contract suite: the same tests run against every Document API server given here.
 
 - ``embedded``: the embedded Stargate-compatible server, started in this process (always).
+- ``container``: a Stargate developer-mode container started with Testcontainers, one per test session:
+  image ``STARGATE_IMAGE`` (default ``stargateio/stargate-4_0:v1.0.91``; ``orders-embedded-stargate:local``
+  from ``scripts/docker/build-embedded-image.sh`` works the same way), ready within
+  ``STARGATE_READY_TIMEOUT_S`` (default 300). Skipped, with the reason, when no Docker engine answers or
+  the image is neither present nor pullable.
 - ``external``: a running Stargate (or any Document API) given by environment variables:
   ``CONTRACT_STARGATE_URL`` (documents, e.g. http://localhost:8082), ``CONTRACT_STARGATE_AUTH_URL``
   (e.g. http://localhost:8081), ``CONTRACT_STARGATE_NAMESPACE`` (default ``contract``), and either
   ``CONTRACT_STARGATE_TOKEN`` or ``CONTRACT_STARGATE_USERNAME``/``CONTRACT_STARGATE_PASSWORD``
   (default cassandra/cassandra). Skipped, with that reason, when ``CONTRACT_STARGATE_URL`` is unset.
+
+The run ends with a line naming the backends that ran and the ones skipped, with why. Set
+``CONTRACT_REQUIRE_BACKENDS=container`` (comma-separated names) to fail the run when one of them did not
+run, e.g. in CI where a skip would hide that real Stargate was never tested, and
+``CONTRACT_SKIP_BACKENDS=container`` to leave one out (e.g. a quick local run on a machine with Docker).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 
+from orders_api.errors import StoreError
 from orders_api.store.http import new_session
 from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
 
 TIMEOUT = (3.05, 15.0)
+BACKENDS = ("embedded", "container", "external")
+# The session fixtures whose parameters are backends, and how the end-of-run line names them.
+BACKEND_FIXTURES = {"backend": "contract backends", "data_backend": "data API contract backends"}
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,52 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def container_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """One Stargate container for the whole session, removed at its end."""
+    from tests.integration_support.stargate_container import (
+        BackendUnavailable,
+        StargateContainerSettings,
+        start_stargate,
+    )
+
+    settings = StargateContainerSettings.from_env()
+    try:
+        stargate = start_stargate(settings)
+    except BackendUnavailable as unavailable:
+        pytest.skip(f"container backend: {unavailable}")
+    try:
+        _run_details(request.config)["container"] = (
+            f"{stargate.image}, ready in {stargate.seconds_to_ready:.1f} s, "
+            f"token in {stargate.seconds_to_token:.1f} s{'' if stargate.reaper else ', without Ryuk'}"
+        )
+        backend = Backend(
+            "container",
+            stargate.documents_url,
+            stargate.auth_url,
+            "contract",
+            login=Login("cassandra", "cassandra"),
+        )
+        _create_namespace_once_schema_is_ready(backend, timeout_s=60.0)
+        yield backend
+    finally:
+        stargate.stop()
+
+
+def _create_namespace_once_schema_is_ready(backend: Backend, timeout_s: float) -> None:
+    """Create the namespace (201, or 409 where it exists: both fine), retrying for a while: right after
+    start-up a real Stargate may still refuse schema changes even though it hands out tokens."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            backend.documents("unused").create_namespace()
+            return
+        except StoreError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(2.0)
+
+
 def external_backend() -> Backend | None:
     url = os.environ.get("CONTRACT_STARGATE_URL")
     if not url:
@@ -84,10 +146,14 @@ def external_backend() -> Backend | None:
     )
 
 
-@pytest.fixture(scope="session", params=["embedded", "external"])
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
+    if request.param in _skipped_by_choice():
+        pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
     if request.param == "embedded":
         return request.getfixturevalue("embedded_backend")  # type: ignore[no-any-return]
+    if request.param == "container":
+        return request.getfixturevalue("container_backend")  # type: ignore[no-any-return]
     external = external_backend()
     if external is None:
         pytest.skip("external Stargate backend: CONTRACT_STARGATE_URL is not set")
@@ -104,3 +170,130 @@ def collection() -> str:
 @pytest.fixture
 def documents(backend: Backend, collection: str) -> StargateDocuments:
     return backend.documents(collection)
+
+
+# --- The end-of-run line: which backends ran, which were skipped and why. ---
+
+
+@dataclass
+class _Outcome:
+    ran: bool = False
+    skip_reason: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class _RunRecord:
+    outcomes: dict[str, dict[str, _Outcome]] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
+
+
+_RECORD = pytest.StashKey[_RunRecord]()
+
+
+def _record(config: pytest.Config) -> _RunRecord:
+    return config.stash.setdefault(_RECORD, _RunRecord())
+
+
+def _run_details(config: pytest.Config) -> dict[str, str]:
+    """Extra words shown after a backend's name in the end-of-run line (e.g. the image it ran)."""
+    return _record(config).details
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    params = callspec.params if callspec is not None else {}
+    for fixture_name in BACKEND_FIXTURES:
+        if fixture_name not in params:
+            continue
+        outcomes = _record(item.config).outcomes.setdefault(fixture_name, {})
+        outcome = outcomes.setdefault(str(params[fixture_name]), _Outcome())
+        if report.when == "call":
+            outcome.ran = True
+        elif report.skipped and outcome.skip_reason is None:
+            outcome.skip_reason = _skip_reason(report)
+        elif report.when == "setup" and report.failed and outcome.error is None:
+            outcome.error = _first_line(call.excinfo.exconly() if call.excinfo else "error in setup")
+    return report
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    text = text.removeprefix("Skipped: ")
+    # "container backend: no Docker engine: ..." reads "skipped container (no Docker engine: ...)".
+    return re.sub(r"^[\w ]*backend: ", "", _first_line(text))
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _summary_lines(record: _RunRecord) -> list[str]:
+    lines = []
+    for fixture_name, title in BACKEND_FIXTURES.items():
+        outcomes = record.outcomes.get(fixture_name)
+        if not outcomes:
+            continue
+        details = record.details if fixture_name == "backend" else {}
+        ran = [f"{n} ({details[n]})" if n in details else n for n, o in outcomes.items() if o.ran]
+        errored = [f"{name} ({o.error})" for name, o in outcomes.items() if not o.ran and o.error]
+        skipped = [
+            f"{name} ({o.skip_reason})"
+            for name, o in outcomes.items()
+            if not o.ran and not o.error and o.skip_reason
+        ]
+        parts = [f"ran {', '.join(ran) or 'none'}"]
+        if errored:
+            parts.append(f"errored {', '.join(errored)}")
+        if skipped:
+            parts.append(f"skipped {', '.join(skipped)}")
+        lines.append(f"{title}: {'; '.join(parts)}")
+    return lines
+
+
+def _skipped_by_choice() -> set[str]:
+    names = os.environ.get("CONTRACT_SKIP_BACKENDS", "")
+    return {name.strip() for name in names.split(",") if name.strip()}
+
+
+def _required_backends() -> list[str]:
+    names = os.environ.get("CONTRACT_REQUIRE_BACKENDS", "")
+    return [name.strip() for name in names.split(",") if name.strip()]
+
+
+def _missing_required(record: _RunRecord) -> list[str]:
+    outcomes = record.outcomes.get("backend", {})
+    return [name for name in _required_backends() if not (name in outcomes and outcomes[name].ran)]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    record = session.config.stash.get(_RECORD, None)
+    if record is None or not record.outcomes or exitstatus != pytest.ExitCode.OK:
+        return
+    if _missing_required(record):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> Generator[None, None, None]:
+    # Outermost (tryfirst) and after the yield: below pytest's short test summary, just above the totals.
+    yield
+    record = config.stash.get(_RECORD, None)
+    if record is None:
+        return
+    for line in _summary_lines(record):
+        terminalreporter.write_line(line)
+    missing = _missing_required(record) if record.outcomes else []
+    if missing:
+        terminalreporter.write_line(
+            f"contract backends required by CONTRACT_REQUIRE_BACKENDS did not run: {', '.join(missing)}",
+            red=True,
+        )
