@@ -148,7 +148,7 @@ def external_backend() -> Backend | None:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param in _skipped_by_choice():
+    if request.param in backends_skipped_by_choice():
         pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
     if request.param == "embedded":
         return request.getfixturevalue("embedded_backend")  # type: ignore[no-any-return]
@@ -257,7 +257,7 @@ def _summary_lines(record: _RunRecord) -> list[str]:
     return lines
 
 
-def _skipped_by_choice() -> set[str]:
+def backends_skipped_by_choice() -> set[str]:
     names = os.environ.get("CONTRACT_SKIP_BACKENDS", "")
     return {name.strip() for name in names.split(",") if name.strip()}
 
@@ -268,8 +268,8 @@ def _required_backends() -> list[str]:
 
 
 def _missing_required(record: _RunRecord) -> list[str]:
-    outcomes = record.outcomes.get("backend", {})
-    return [name for name in _required_backends() if not (name in outcomes and outcomes[name].ran)]
+    ran = {name for outcomes in record.outcomes.values() for name, o in outcomes.items() if o.ran}
+    return [name for name in _required_backends() if name not in ran]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

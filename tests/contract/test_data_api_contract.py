@@ -4,7 +4,9 @@ Backends: ``embedded`` (the embedded server's Data API, always; run with both pa
 server has had, 20 and 50, and both generations of error names) and ``external`` (a Data API given by
 ``CONTRACT_DATA_API_URL`` — e.g. ``https://<db>-<region>.apps.astra.datastax.com/api/json`` or
 ``http://localhost:8181`` — with ``CONTRACT_DATA_API_TOKEN`` and ``CONTRACT_DATA_API_KEYSPACE``,
-default ``default_keyspace``; skipped, with that reason, when the URL is unset).
+default ``default_keyspace``; skipped, with that reason, when the URL is unset), and ``compose`` (a
+self-hosted Data API beside DSE 6.9, started with Testcontainers' Docker Compose support where Docker
+can pull images; skipped with the reason elsewhere).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from orders_api.store.astra_data_api import DataApiCollection
 from orders_api.store.data_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, cassandra_token
+
+from .conftest import backends_skipped_by_choice
 
 pytestmark = pytest.mark.contract
 
@@ -51,10 +55,23 @@ EMBEDDED_VARIANTS = {
 }
 
 
-@pytest.fixture(scope="session", params=[*EMBEDDED_VARIANTS, "external"])
+@pytest.fixture(scope="session", params=[*EMBEDDED_VARIANTS, "compose", "external"])
 def data_backend(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DataBackend]:
+    if request.param in backends_skipped_by_choice():
+        pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
+    if request.param == "compose":
+        from integration_support.data_api_stack import KEYSPACE, start_data_api_stack
+        from integration_support.stargate_container import BackendUnavailable
+
+        try:
+            stack = start_data_api_stack()
+        except BackendUnavailable as reason:
+            pytest.skip(f"compose Data API backend: {reason}")
+        yield DataBackend("compose", stack.base_url, KEYSPACE, stack.token)
+        stack.stop()
+        return
     if request.param == "external":
         url = os.environ.get("CONTRACT_DATA_API_URL")
         token = os.environ.get("CONTRACT_DATA_API_TOKEN")
