@@ -2,20 +2,86 @@
 
 Service name, metrics namespace and log level come from the POWERTOOLS_* environment variables that
 the CDK stack sets; the defaults below serve local runs and tests.
+
+Tracing: Powertools' ``Tracer`` loads the X-Ray SDK (and botocore) when it is created, even when
+tracing is off, which is most of this function's import time (see ``bench/cold_start.py``). Where
+tracing is off (outside Lambda, or ``POWERTOOLS_TRACE_DISABLED=true``, as the stack sets for
+``-c tracing=false``), the tracer gets a provider that does nothing, and the SDK is never imported.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "orders")
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OrdersApi")
 
+
+def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
+    """X-Ray tracing is on inside Lambda unless POWERTOOLS_TRACE_DISABLED turns it off."""
+    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on")
+    return "AWS_LAMBDA_FUNCTION_NAME" in env and not disabled
+
+
+class _NoSegment(BaseSegment):
+    """A segment that records nothing (Powertools still writes responses and errors to it)."""
+
+    def close(self, end_time: int | None = None) -> None:
+        """Nothing to close."""
+
+    def add_subsegment(self, subsegment: Any) -> None:
+        """Nothing to record."""
+
+    def remove_subsegment(self, subsegment: Any) -> None:
+        """Nothing to record."""
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        """Nothing to record."""
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        """Nothing to record."""
+
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
+        """Nothing to record."""
+
+
+class NoTracing(BaseProvider):
+    """A tracing provider that records nothing, so that no tracing SDK is imported."""
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _NoSegment()
+
+    @asynccontextmanager
+    async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
+        yield _NoSegment()
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        """Nothing to record."""
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        """Nothing to record."""
+
+    def patch(self, modules: Any) -> None:
+        """Nothing to patch."""
+
+    def patch_all(self) -> None:
+        """Nothing to patch."""
+
+
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = (
+    Tracer(service=SERVICE)
+    if tracing_enabled()
+    else Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracing())
+)
 metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
 
 # Most requests add no business metric; Powertools would warn about that on every such invocation.

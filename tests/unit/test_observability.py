@@ -1,0 +1,74 @@
+"""Tracing costs nothing where it is off, and behaves like Powertools' tracer where it is on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_lambda_powertools import Tracer
+
+from orders_api.observability import NoTracing, tracing_enabled
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("env", "enabled"),
+    [
+        ({}, False),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "orders"}, True),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "orders", "POWERTOOLS_TRACE_DISABLED": "true"}, False),
+        ({"AWS_LAMBDA_FUNCTION_NAME": "orders", "POWERTOOLS_TRACE_DISABLED": "false"}, True),
+    ],
+)
+def test_tracing_is_on_only_inside_lambda_and_not_disabled(env: dict[str, str], enabled: bool) -> None:
+    assert tracing_enabled(env) is enabled
+
+
+def test_a_method_traced_with_no_tracing_returns_and_raises_as_without_it() -> None:
+    tracer = Tracer(service="orders-test", disabled=True, auto_patch=False, provider=NoTracing())
+
+    @tracer.capture_method
+    def answer(value: int) -> int:
+        if value < 0:
+            raise ValueError("negative")
+        return value * 2
+
+    assert answer(21) == 42
+    with pytest.raises(ValueError, match="negative"):
+        answer(-1)
+
+
+def _imports_after_loading_the_handler(**env: str) -> str:
+    probe = (
+        "import sys, orders_api.handler as h; "
+        "print('aws_xray_sdk.core' in sys.modules, type(h.tracer.provider).__name__)"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_TRACE", "AWS_LAMBDA"))}
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**clean, "PYTHONPATH": str(REPO / "lambda_src"), **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_with_tracing_off_the_xray_sdk_is_never_imported() -> None:
+    assert _imports_after_loading_the_handler() == "False NoTracing"
+    assert (
+        _imports_after_loading_the_handler(
+            AWS_LAMBDA_FUNCTION_NAME="orders", POWERTOOLS_TRACE_DISABLED="true"
+        )
+        == "False NoTracing"
+    )
+
+
+def test_in_lambda_with_tracing_on_the_xray_recorder_is_used() -> None:
+    assert (
+        _imports_after_loading_the_handler(AWS_LAMBDA_FUNCTION_NAME="orders") == "True AsyncAWSXRayRecorder"
+    )
