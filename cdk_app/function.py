@@ -84,7 +84,7 @@ class OrdersFunction(Construct):
             memory_size=config.memory_size,
             timeout=TIMEOUT,
             role=role,
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             # Lambda drops records below this level whatever Powertools' level is, so the two are kept equal.
@@ -96,7 +96,7 @@ class OrdersFunction(Construct):
 
         # Acknowledged on the policy, not the role, so nothing else on the role inherits it.
         default_policy = role.node.try_find_child("DefaultPolicy")
-        if default_policy is not None:
+        if default_policy is not None and config.tracing:
             acknowledge(
                 default_policy,
                 "AwsSolutions-IAM5[Resource::*]",
@@ -120,4 +120,6 @@ def _environment(config: OrdersApiConfig, secret: secretsmanager.ISecret) -> dic
     }
     if config.stargate_auth_url is not None:
         environment["STARGATE_AUTH_URL"] = config.stargate_auth_url
+    if not config.tracing:
+        environment["POWERTOOLS_TRACE_DISABLED"] = "true"
     return environment

@@ -65,6 +65,8 @@ def test_missing_keys_fall_back_to_the_defaults() -> None:
         ("alarmEmail", "oncall"),
         ("corsAllowOrigins", "https://shop.example.com/app"),
         ("corsAllowOrigins", 42),
+        ("tracing", "maybe"),
+        ("tracing", 1),
     ],
 )
 def test_an_invalid_value_fails_with_a_message_naming_the_key(key: str, value: object) -> None:
@@ -100,6 +102,8 @@ def test_invalid_configuration_stops_the_synth_before_anything_is_built() -> Non
         ("existingSecret", "orders/astra-token", "existing_secret", "orders/astra-token"),
         ("stargateUrl", "http://localhost:8082/", "stargate_url", "http://localhost:8082"),
         ("corsAllowOrigins", ["*"], "cors_allow_origins", ("*",)),
+        ("tracing", "false", "tracing", False),
+        ("tracing", " True ", "tracing", True),
     ],
 )
 def test_values_are_read_the_way_a_deployer_writes_them(

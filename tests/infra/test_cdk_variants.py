@@ -121,3 +121,13 @@ def test_a_document_api_url_with_the_data_api_is_warned_about(synth: SynthFactor
     Annotations.from_stack(stack.stack).has_warning(
         "/OrdersApi", Match.string_like_regexp("ends in /api/rest.*storeApi is data")
     )
+
+
+def test_tracing_off_turns_off_xray_and_the_function_s_tracer(synth: SynthFactory) -> None:
+    stack = synth(tracing="false")
+
+    _, function = stack.only("AWS::Lambda::Function")
+    assert function["Properties"].get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}
+    assert stack.function_environment()["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert not [a for s in stack.statements() for a in actions(s) if a.startswith("xray:")]
+    assert not [s for s in stack.statements() if s["Resource"] == "*"]
