@@ -7,11 +7,12 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orders_api import lifecycle
-from orders_api.models import NewOrder, Order, OrderPage, OrderStatus, StatusChange
+from orders_api.models import ErrorBody, NewOrder, Order, OrderPage, OrderStatus, StatusChange
 from orders_api.observability import logger, metrics, tracer
 from orders_api.store.factory import get_store
 
@@ -21,15 +22,34 @@ JSON = "application/json"
 OrderId = Annotated[UUID, Path(description="The order's id, a UUID.")]
 
 
+def errors(**described: str) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for error answers (``e409="..."``), plus the store failures every route can meet."""
+    entries = {
+        **{int(code.removeprefix("e")): text for code, text in described.items()},
+        422: "The request is not valid; `errors` names each offending field.",
+        502: "The order store failed or rejected the service's credentials.",
+        503: "The order store is unavailable.",
+        504: "The order store did not answer in time.",
+    }
+    return {
+        code: {"description": text, "content": {JSON: {"model": ErrorBody}}} for code, text in entries.items()
+    }
+
+
 @router.post(
     "/orders",
     summary="Create an order",
     responses={
-        200: {"description": "Replay of an Idempotency-Key: the order stored by the first call."},
-        201: {"description": "The stored order."},
-        409: {"description": "The Idempotency-Key was used with a different body."},
-        413: {"description": "The body is over 64 KiB."},
-        422: {"description": "The body is not a valid new order."},
+        200: {
+            "description": "Replay of an Idempotency-Key: the order stored by the first call.",
+            "content": {JSON: {"model": Order}},
+        },
+        201: {"description": "The stored order.", "content": {JSON: {"model": Order}}},
+        **errors(
+            e400="The body is not valid JSON.",
+            e409="The Idempotency-Key was used with a different body.",
+            e413="The body is over 64 KiB.",
+        ),
     },
 )
 @tracer.capture_method
@@ -58,7 +78,14 @@ def create_order(
     )
 
 
-@router.get("/orders", summary="List orders, a page at a time")
+@router.get(
+    "/orders",
+    summary="List orders, a page at a time",
+    responses={
+        200: {"description": "A page of orders.", "content": {JSON: {"model": OrderPage}}},
+        **errors(e400="The cursor was not issued by this API, or for another status filter."),
+    },
+)
 @tracer.capture_method
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=20, description="Orders per page.")] = 20,
@@ -71,7 +98,14 @@ def list_orders(
     return OrderPage(items=[order.public() for order in page.orders], nextCursor=page.next_cursor)
 
 
-@router.get("/orders/<orderId>", summary="Get an order", responses={404: {"description": "No such order."}})
+@router.get(
+    "/orders/<orderId>",
+    summary="Get an order",
+    responses={
+        200: {"description": "The order.", "content": {JSON: {"model": Order}}},
+        **errors(e404="No such order."),
+    },
+)
 @tracer.capture_method
 def get_order(orderId: OrderId) -> Order:
     return lifecycle.get_order(get_store(), orderId).public()
@@ -80,7 +114,13 @@ def get_order(orderId: OrderId) -> Order:
 @router.patch(
     "/orders/<orderId>",
     summary="Change an order's status",
-    responses={404: {"description": "No such order."}, 409: {"description": "Transition not allowed."}},
+    responses={
+        200: {"description": "The updated order.", "content": {JSON: {"model": Order}}},
+        **errors(
+            e404="No such order.",
+            e409="The lifecycle does not allow this change, or another request changed the order meanwhile.",
+        ),
+    },
 )
 @tracer.capture_method
 def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> Order:
@@ -90,7 +130,11 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
     return order.public()
 
 
-@router.delete("/orders/<orderId>", summary="Delete an order", responses={204: {"description": "Deleted."}})
+@router.delete(
+    "/orders/<orderId>",
+    summary="Delete an order",
+    responses={204: {"description": "Deleted, or was already gone."}, **errors()},
+)
 @tracer.capture_method
 def delete_order(orderId: OrderId) -> Response[None]:
     lifecycle.delete_order(get_store(), orderId)

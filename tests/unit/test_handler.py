@@ -553,3 +553,20 @@ def test_the_committed_openapi_document_matches_the_code() -> None:
     committed = (REPO / "openapi.json").read_text()
 
     assert committed == render(), "openapi.json is stale: run `make openapi` and commit the result"
+
+
+def test_the_openapi_document_describes_error_answers_as_they_are_sent() -> None:
+    spec = json.loads(handler.openapi_json())
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"422", "502", "503", "504"} <= set(responses), (method, path)
+            for code, response in responses.items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+                if int(code) >= 400:
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (method, path, code)
+                elif code != "204":
+                    assert schema.get("$ref", "").split("/")[-1] in {"Order", "OrderPage"}, (method, path)
+    error_fields = spec["components"]["schemas"]["ErrorBody"]["properties"]
+    assert set(error_fields) == {"message", "errors"}
