@@ -115,10 +115,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalApiServer
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:
-        self._invoke()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # Every method (GET, PATCH, TRACE, ...) goes to the function, which answers unknown ones in JSON.
+        if name.startswith("do_"):
+            return self._invoke
+        raise AttributeError(name)
 
     def _invoke(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

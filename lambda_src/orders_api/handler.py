@@ -1,4 +1,5 @@
-"""The Lambda entry point: the HTTP API resolver, error mapping, and the 64 KiB body limit.
+"""The Lambda entry point: the HTTP API resolver, error mapping, and the checks made before routing
+(the 64 KiB body limit, JSON bodies only).
 
 Handler setting: ``orders_api.handler.lambda_handler`` (API Gateway HTTP API, payload format 2.0).
 """
@@ -113,6 +114,11 @@ def openapi_json() -> str:
     return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
 
 
+@app.exception_handler(UnicodeDecodeError)
+def _not_utf8(error: UnicodeDecodeError) -> Response[Any]:
+    return _error(400, "The request body is not valid JSON: it is not UTF-8 text.")
+
+
 def _body_size(event: dict[str, Any]) -> int:
     body = event.get("body") or ""
     if event.get("isBase64Encoded"):
@@ -120,16 +126,40 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode())
 
 
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in ("", JSON) or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _refused_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
+    """An answer for requests no route should see: bodies over 64 KiB, bodies that are not JSON."""
+    if not event.get("body"):
+        return None
+    if _body_size(event) > MAX_BODY_BYTES:
+        return _early_answer(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    if not _is_json(headers.get("content-type", "")):
+        return _early_answer(415, "Send the request body as application/json.")
+    return None
+
+
+def _early_answer(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": JSON},
+        "body": json.dumps({"message": message}),
+        "isBase64Encoded": False,
+    }
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one HTTP API v2 event. Bodies over 64 KiB are refused before any parsing."""
-    if _body_size(event) > MAX_BODY_BYTES:
-        return {
-            "statusCode": 413,
-            "headers": {"Content-Type": JSON},
-            "body": json.dumps({"message": f"The request body is over {MAX_BODY_BYTES // 1024} KiB."}),
-            "isBase64Encoded": False,
-        }
+    """Resolve one HTTP API v2 event; oversized or non-JSON bodies are refused before any parsing."""
+    refused = _refused_before_routing(event)
+    if refused is not None:
+        return refused
     return app.resolve(event, context)

@@ -9,10 +9,10 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 # Stargate stores every number as a double: larger integers would come back changed.
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -46,6 +46,22 @@ class NewOrder(BaseModel):
     productPrice: Annotated[
         int, Field(ge=0, le=MAX_SAFE_INTEGER, description="Unit price in minor units (cents).")
     ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _whole_floats_are_integers(cls, data: Any) -> Any:
+        # JSON has one number type: 2.0 is the integer 2 (as JSON Schema says); "2", true and 2.5 stay
+        # refused by the strict integer fields.
+        if isinstance(data, dict):
+            return {
+                key: int(value)
+                if key in ("productQuantity", "productPrice")
+                and isinstance(value, float)
+                and value.is_integer()
+                else value
+                for key, value in data.items()
+            }
+        return data
 
     def fingerprint(self) -> str:
         """A stable digest of the request, to tell a replay from a different order under one key."""

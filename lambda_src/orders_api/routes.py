@@ -49,6 +49,7 @@ def errors(**described: str) -> dict[int, OpenAPIResponse]:
             e400="The body is not valid JSON.",
             e409="The Idempotency-Key was used with a different body.",
             e413="The body is over 64 KiB.",
+            e415="The body is not sent as application/json.",
         ),
     },
 )
@@ -117,8 +118,11 @@ def get_order(orderId: OrderId) -> Order:
     responses={
         200: {"description": "The updated order.", "content": {JSON: {"model": Order}}},
         **errors(
+            e400="The body is not valid JSON.",
             e404="No such order.",
             e409="The lifecycle does not allow this change, or another request changed the order meanwhile.",
+            e413="The body is over 64 KiB.",
+            e415="The body is not sent as application/json.",
         ),
     },
 )
@@ -133,7 +137,7 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
 @router.delete(
     "/orders/<orderId>",
     summary="Delete an order",
-    responses={204: {"description": "Deleted, or was already gone."}, **errors()},
+    responses={204: {"description": "Deleted, or was already gone.", "content": {}}, **errors()},
 )
 @tracer.capture_method
 def delete_order(orderId: OrderId) -> Response[None]:

@@ -570,3 +570,36 @@ def test_the_openapi_document_describes_error_answers_as_they_are_sent() -> None
                     assert schema.get("$ref", "").split("/")[-1] in {"Order", "OrderPage"}, (method, path)
     error_fields = spec["components"]["schemas"]["ErrorBody"]["properties"]
     assert set(error_fields) == {"message", "errors"}
+
+
+def test_whole_numbers_written_as_floats_are_integers(store: InMemoryOrderStore) -> None:
+    answer = create({**VALID, "productQuantity": 2.0, "productPrice": 1250.0})
+
+    assert answer.status == 201
+    assert answer.body["productQuantity"] == 2
+    assert isinstance(answer.body["productQuantity"], int)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "multipart/form-data", "application/x-www-form-urlencoded"]
+)
+def test_a_body_that_is_not_json_is_415(store: InMemoryOrderStore, content_type: str) -> None:
+    answer = invoke("POST", "/orders", VALID, headers={"content-type": content_type})
+
+    assert answer.status == 415
+    assert "application/json" in answer.message
+    assert store.orders == {}
+
+
+def test_a_json_media_type_with_parameters_is_accepted(store: InMemoryOrderStore) -> None:
+    assert create(VALID, **{"content-type": "application/json; charset=utf-8"}).status == 201
+
+
+def test_a_body_that_is_not_utf8_is_400(store: InMemoryOrderStore) -> None:
+    event = copy.deepcopy(EVENT)
+    event.update(body=base64.b64encode(b'{"productName": "\xff"}').decode(), isBase64Encoded=True)
+
+    result = handler.lambda_handler(event, FakeLambdaContext())
+
+    assert result["statusCode"] == 400
+    assert "UTF-8" in json.loads(result["body"])["message"]
