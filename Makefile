@@ -15,7 +15,7 @@ CDK := npx --no-install cdk
 .PHONY: help install run stargate test test-integration lint format typecheck openapi synth deploy destroy smoke clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt lambda_src/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed ## Create .venv and install everything (Python); npm packages come with synth
 
-run: $(BIN)/.installed ## Serve the API on 127.0.0.1:$(PORT) against the embedded Stargate (or $$STARGATE_URL)
+run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STARGATE_URL)
 	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
 
-stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on $(STARGATE_PORT)
+stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)
 
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
