@@ -2,14 +2,18 @@
 
 With ``STARGATE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
 Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082).
+Every request is the one anonymous caller (``ORDERS_API_AUTH=none``); cursors are sealed with a random
+key kept in ``DATA_DIR/cursor-key`` unless ``CURSOR_KEY`` is set.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 EMBEDDED_USERNAME = "cassandra"
@@ -25,6 +29,11 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
+    # Nobody signs requests on localhost: every request is the one anonymous caller, as with apiAuth=none.
+    os.environ.setdefault("ORDERS_API_AUTH", "none")
+
+    if not os.environ.get("CURSOR_KEY") and not os.environ.get("CURSOR_SECRET_ID"):
+        os.environ["CURSOR_KEY"] = local_cursor_key(os.environ.get("DATA_DIR", ".local-data"))
 
     from orders_api.errors import ConfigurationError, StoreError
     from orders_api.settings import DEFAULT_STORE_API, StoreSettings
@@ -99,6 +108,17 @@ def main() -> int:
         if stargate is not None:
             stargate.stop()
     return 0
+
+
+def local_cursor_key(data_dir: str) -> str:
+    """The key ``make run`` seals cursors with: random, kept beside the data so cursors survive a restart."""
+    path = Path(data_dir) / "cursor-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def create_namespace(url: str, namespace: str) -> None:

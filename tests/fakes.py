@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
 from orders_api.errors import OrderNotFound
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage
@@ -40,3 +43,9 @@ class InMemoryOrderStore:
         page = matching[start : start + limit]
         more = start + limit < len(matching)
         return StoredPage(page, encode_cursor(status, {"offset": start + limit}) if more else None)
+
+
+def refused_connection(url: str) -> requests.ConnectionError:
+    """What requests raises when nothing listens: urllib3's NewConnectionError inside MaxRetryError."""
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")  # type: ignore[arg-type]
+    return requests.ConnectionError(MaxRetryError(None, url, reason))  # type: ignore[arg-type]

@@ -47,22 +47,46 @@ class InvalidCursor(OrdersError):
 
 
 class ConfigurationError(OrdersError):
-    """Settings are missing or invalid. The message names the settings, never their values."""
+    """Settings are missing or invalid. The message names the settings, never their values.
+
+    The message is for the operator's log; callers get only ``public_message`` and the request id.
+    """
+
+    public_message = "The service is misconfigured."
 
 
 class StoreError(OrdersError):
-    """The order store failed or answered something unexpected (HTTP 502)."""
+    """The order store failed or answered something unexpected (HTTP 502).
+
+    The message names the failure for the operator's log (it may name error codes, the keyspace or the
+    collection, never a token); callers get only ``public_message``, which says which kind of failure.
+    """
 
     status_code = 502
+    public_message = "The order store failed to carry out the request."
+
+
+class StoreAnswerBroken(StoreError):
+    """The store's answer broke off or could not be read (HTTP 502); worth another attempt."""
+
+    public_message = "The order store's answer was cut off or could not be read."
+
+
+class StoreCredentialsRejected(StoreError):
+    """The store refused the token the service sent, even after reading it again (HTTP 502)."""
+
+    public_message = "The order store refused the service's credentials."
 
 
 class StoreUnavailable(StoreError):
     """The order store cannot be reached or says it is unavailable (HTTP 503)."""
 
     status_code = 503
+    public_message = "The order store is unavailable; try again shortly."
 
 
 class StoreTimeout(StoreError):
     """The order store did not answer in time (HTTP 504)."""
 
     status_code = 504
+    public_message = "The order store did not answer in time; try again shortly."

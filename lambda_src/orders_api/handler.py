@@ -5,7 +5,6 @@ Handler setting: ``orders_api.handler.lambda_handler`` (API Gateway HTTP API, pa
 """
 
 # No "from __future__ import annotations": Powertools reads these annotations at run time.
-import base64
 import json
 from typing import Any
 
@@ -19,23 +18,44 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_api import errors
+from orders_api.identity import NotAuthenticated, auth_mode, caller_of
 from orders_api.observability import logger, metrics, tracer
+from orders_api.preflight import Refusal, checked_event
 from orders_api.routes import router
+from orders_api.store.http import time_budget
 
 API_TITLE = "Orders API"
 API_VERSION = "1.0.0"
-MAX_BODY_BYTES = 64 * 1024
 JSON = "application/json"
+MAX_FIELD_NAME = 64
+# Kept free of store calls at the end of an invocation: time to log, flush metrics and answer.
+ANSWER_MARGIN_SECONDS = 1.0
+SEE_LOG = "The service's log has the details under this answer's requestId."
 
 app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(router)
 
 
 def _error(status: int, message: str, details: list[dict[str, str]] | None = None) -> Response[Any]:
+    body = _error_body(message, _request_id(app.current_event.raw_event), details)
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body))
+
+
+def _error_body(
+    message: str, request_id: str | None, details: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"message": message}
     if details:
         body["errors"] = details
-    return Response(status_code=status, content_type=JSON, body=json.dumps(body))
+    if request_id:
+        # API Gateway's request id; every log line of the invocation carries it as correlation_id.
+        body["requestId"] = request_id
+    return body
+
+
+def _request_id(event: dict[str, Any]) -> str | None:
+    request_id = (event.get("requestContext") or {}).get("requestId")
+    return str(request_id)[:128] if request_id else None
 
 
 @app.exception_handler(RequestValidationError)
@@ -44,17 +64,29 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     if any(problem.get("type") == "json_invalid" for problem in problems):
         return _error(400, "The request body is not valid JSON.")
     details = [
-        {"field": _field_name(problem.get("loc", ())), "message": str(problem.get("msg", "is not valid"))}
+        {"field": _field_name(problem.get("loc", ())), "message": _problem_message(problem)}
         for problem in problems
     ]
     summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
     return _error(422, f"Invalid request: {summary}.", details)
 
 
+def _problem_message(problem: dict[str, Any]) -> str:
+    if problem.get("type") == "string_pattern_mismatch":  # only the Idempotency-Key has a pattern
+        return "must be visible ASCII characters only (no spaces, line breaks or accented letters)"
+    return str(problem.get("msg", "is not valid"))
+
+
 def _field_name(location: Any) -> str:
-    # ("body", "productQuantity") → "productQuantity"; ("query", "limit") → "limit"; ("body",) → "body"
+    # ("body", "productQuantity") → "productQuantity"; ("query", "limit") → "limit"; ("body",) → "body";
+    # ("header", "idempotency-key") → "Idempotency-Key"
     parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
-    return ".".join(parts) or (str(location[0]) if location else "request")
+    if location and location[0] == "header":
+        parts = ["-".join(word.capitalize() for word in part.split("-")) for part in parts]
+    name = ".".join(parts) or (str(location[0]) if location else "request")
+    # A caller chooses unknown field names: echo them printable and short.
+    printable = "".join(c if c.isprintable() else "?" for c in name)
+    return printable if len(printable) <= MAX_FIELD_NAME else printable[: MAX_FIELD_NAME - 1] + "…"
 
 
 @app.exception_handler(RequestUnsupportedContentType)
@@ -79,16 +111,29 @@ def _bad_cursor(error: errors.InvalidCursor) -> Response[Any]:
 
 @app.exception_handler(errors.StoreError)
 def _store_failed(error: errors.StoreError) -> Response[Any]:
-    # The message names the failure, never a token; the cause goes to the log for the operator.
-    logger.warning("Order store failed", error=str(error), cause=repr(error.__cause__))
+    # The log gets our own description and the exception types behind it, never an exception's text:
+    # a library's message can quote a header, and so a token. The caller gets the kind and a request id.
+    logger.warning(
+        "Order store failed", error=str(error), error_type=type(error).__name__, causes=_causes(error)
+    )
     metrics.add_metric(name="StoreFailure", unit=MetricUnit.Count, value=1)
-    return _error(error.status_code, str(error))
+    return _error(error.status_code, f"{error.public_message} {SEE_LOG}")
 
 
 @app.exception_handler(errors.ConfigurationError)
 def _misconfigured(error: errors.ConfigurationError) -> Response[Any]:
-    logger.error("Service misconfigured", error=str(error))
-    return _error(500, f"The service is misconfigured. {error}")
+    logger.error("Service misconfigured", error=str(error), causes=_causes(error))
+    return _error(500, f"{error.public_message} {SEE_LOG}")
+
+
+def _causes(error: BaseException) -> list[str]:
+    """The types of the exceptions behind ``error``, outermost first (no messages: they may hold secrets)."""
+    names: list[str] = []
+    cause = error.__cause__ or error.__context__
+    while cause is not None and len(names) < 5:
+        names.append(f"{type(cause).__module__}.{type(cause).__qualname__}")
+        cause = cause.__cause__ or cause.__context__
+    return names
 
 
 @app.not_found
@@ -100,7 +145,7 @@ def _no_route(error: Exception) -> Response[Any]:
 @app.exception_handler(Exception)
 def _unexpected(error: Exception) -> Response[Any]:
     logger.exception("Unexpected error")
-    return _error(500, "Internal error; it has been logged.")
+    return _error(500, f"Internal error. {SEE_LOG}")
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -114,52 +159,32 @@ def openapi_json() -> str:
     return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION)
 
 
-@app.exception_handler(UnicodeDecodeError)
-def _not_utf8(error: UnicodeDecodeError) -> Response[Any]:
-    return _error(400, "The request body is not valid JSON: it is not UTF-8 text.")
-
-
-def _body_size(event: dict[str, Any]) -> int:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body, validate=False))
-    return len(body.encode())
-
-
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type in ("", JSON) or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
-
-
-def _refused_before_routing(event: dict[str, Any]) -> dict[str, Any] | None:
-    """An answer for requests no route should see: bodies over 64 KiB, bodies that are not JSON."""
-    if not event.get("body"):
-        return None
-    if _body_size(event) > MAX_BODY_BYTES:
-        return _early_answer(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    if not _is_json(headers.get("content-type", "")):
-        return _early_answer(415, "Send the request body as application/json.")
-    return None
-
-
-def _early_answer(status: int, message: str) -> dict[str, Any]:
+def _early_answer(refusal: Refusal, event: dict[str, Any]) -> dict[str, Any]:
     return {
-        "statusCode": status,
+        "statusCode": refusal.status,
         "headers": {"Content-Type": JSON},
-        "body": json.dumps({"message": message}),
+        "body": json.dumps(_error_body(refusal.message, _request_id(event))),
         "isBase64Encoded": False,
     }
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one HTTP API v2 event; oversized or non-JSON bodies are refused before any parsing."""
-    refused = _refused_before_routing(event)
-    if refused is not None:
-        return refused
-    return app.resolve(event, context)
+    """Resolve one HTTP API v2 event; bodies that are not one bounded JSON object never reach a route."""
+    try:
+        checked = checked_event(event)
+        caller = caller_of(checked, auth_mode())
+    except Refusal as refusal:
+        return _early_answer(refusal, event)
+    except NotAuthenticated as error:
+        return _early_answer(Refusal(401, str(error)), event)
+    except errors.ConfigurationError as error:
+        logger.error("Service misconfigured", error=str(error))
+        return _early_answer(Refusal(500, f"{error.public_message} {SEE_LOG}"), event)
+    logger.append_keys(caller=caller.id)
+    app.append_context(caller=caller)
+    # Store calls, retries included, end in time for this function to answer with its own 504.
+    with time_budget(context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS):
+        return app.resolve(checked, context)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+from orders_api.cursors import CursorSeal
 from orders_api.errors import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
+from orders_api.identity import Caller
 from orders_api.models import NewOrder, OrderStatus, StoredOrder
 from orders_api.store import OrderStore, StoredPage
 
-# Fixed namespace for deriving order ids from idempotency keys: the same key always names the same order.
-IDEMPOTENCY_NAMESPACE = UUID("6f1c1f0e-8a7b-4f43-9d0e-3c5b2a4e7d11")
+# Fixed namespace for deriving order ids from (caller, idempotency key): the same caller's same key
+# always names the same order, and no other caller's key can name it. Until caller scoping, ids came
+# from the key alone (namespace 6f1c1f0e-...): a key first sent before the change and repeated after
+# it names a new order, so such a repeat is stored again (201) instead of replayed; nothing is lost.
+IDEMPOTENCY_NAMESPACE = UUID("0d6b3f2e-5c1a-4e8f-b7a9-2f4c6e8a1b3d")
 
 ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
@@ -22,15 +28,17 @@ ALLOWED_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
-def order_id_for_key(idempotency_key: str) -> UUID:
-    """The order id an Idempotency-Key stands for."""
-    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, idempotency_key)
+def order_id_for_key(caller: Caller, idempotency_key: str) -> UUID:
+    """The order id a caller's Idempotency-Key stands for (unambiguous: a JSON pair is hashed)."""
+    return uuid.uuid5(IDEMPOTENCY_NAMESPACE, json.dumps([caller.id, idempotency_key]))
 
 
-def create_order(store: OrderStore, new: NewOrder, idempotency_key: str | None) -> tuple[StoredOrder, bool]:
-    """Store a new PENDING order; return it and whether it is new (False for a replayed key)."""
+def create_order(
+    store: OrderStore, caller: Caller, new: NewOrder, idempotency_key: str | None
+) -> tuple[StoredOrder, bool]:
+    """Store a new PENDING order of ``caller``; return it and whether it is new (False for a replay)."""
     fingerprint = new.fingerprint()
-    order_id = order_id_for_key(idempotency_key) if idempotency_key is not None else uuid.uuid4()
+    order_id = order_id_for_key(caller, idempotency_key) if idempotency_key is not None else uuid.uuid4()
     now = _now()
     order = StoredOrder(
         orderId=order_id,
@@ -39,6 +47,7 @@ def create_order(store: OrderStore, new: NewOrder, idempotency_key: str | None) 
         createdAt=now,
         updatedAt=now,
         requestFingerprint=fingerprint,
+        owner=caller.id,
     )
     stored, created = store.create(order)
     if stored.requestFingerprint != fingerprint:
@@ -65,9 +74,19 @@ def change_status(store: OrderStore, order_id: UUID, status: OrderStatus) -> Sto
     return store.replace_status(current, updated)
 
 
-def list_orders(store: OrderStore, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
-    """A page of orders, optionally of one status."""
-    return store.list(limit, cursor, status)
+def list_orders(
+    store: OrderStore,
+    seal: CursorSeal,
+    caller: Caller,
+    limit: int,
+    cursor: str | None,
+    status: OrderStatus | None,
+) -> StoredPage:
+    """A page of orders, optionally of one status; cursors are sealed for ``caller`` and opened so."""
+    position = seal.open(caller, cursor) if cursor is not None else None
+    page = store.list(limit, position, status)
+    next_cursor = seal.seal(caller, page.next_cursor) if page.next_cursor is not None else None
+    return StoredPage(page.orders, next_cursor)
 
 
 def delete_order(store: OrderStore, order_id: UUID) -> None:

@@ -11,6 +11,7 @@ tracing is off (outside Lambda, or ``POWERTOOLS_TRACE_DISABLED=true``, as the st
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -19,6 +20,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+
+from orders_api.errors import OrdersError
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "orders")
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OrdersApi")
@@ -83,6 +86,21 @@ tracer = (
     else Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracing())
 )
 metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+
+
+class _ExpectedOutcomes(logging.Filter):
+    """Drops the traceback Powertools' ``capture_method`` logs for every exception leaving a method.
+
+    Errors this service raises on purpose (an unknown order, a refused transition, a store failure)
+    are answered and logged once by the handler, without a stack trace; anything else still passes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, OrdersError)
+
+
+logging.getLogger("aws_lambda_powertools.tracing.tracer").addFilter(_ExpectedOutcomes())
 
 # Most requests add no business metric; Powertools would warn about that on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")

@@ -12,9 +12,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from orders_api import lifecycle
+from orders_api.identity import Caller, NotAuthenticated
 from orders_api.models import ErrorBody, NewOrder, Order, OrderPage, OrderStatus, StatusChange
 from orders_api.observability import logger, metrics, tracer
-from orders_api.store.factory import get_store
+from orders_api.store.factory import get_cursor_seal, get_store
 
 router = APIGatewayHttpRouter()
 
@@ -34,6 +35,14 @@ def errors(**described: str) -> dict[int, OpenAPIResponse]:
     return {
         code: {"description": text, "content": {JSON: {"model": ErrorBody}}} for code, text in entries.items()
     }
+
+
+def current_caller() -> Caller:
+    """The caller of the request being handled (resolved by the handler before routing)."""
+    caller = router.context.get("caller")
+    if not isinstance(caller, Caller):
+        raise NotAuthenticated()
+    return caller
 
 
 @router.post(
@@ -62,11 +71,16 @@ def create_order(
             alias="Idempotency-Key",
             min_length=1,
             max_length=128,
-            description="Repeat a create safely: the same key and body return the same order.",
+            pattern=r"^[!-~]+$",
+            description=(
+                "Repeat a create safely: the same key and body return the same order. 1-128 visible "
+                "ASCII characters; keys are the caller's own: another caller's identical key names "
+                "another order."
+            ),
         ),
     ] = None,
 ) -> Response[Order]:
-    order, created = lifecycle.create_order(get_store(), new_order, idempotency_key)
+    order, created = lifecycle.create_order(get_store(), current_caller(), new_order, idempotency_key)
     metrics.add_metric(
         name="OrderCreated" if created else "OrderCreateReplayed", unit=MetricUnit.Count, value=1
     )
@@ -84,7 +98,10 @@ def create_order(
     summary="List orders, a page at a time",
     responses={
         200: {"description": "A page of orders.", "content": {JSON: {"model": OrderPage}}},
-        **errors(e400="The cursor was not issued by this API, or for another status filter."),
+        **errors(
+            e400="The cursor was not issued by this API to this caller, was changed, or was issued "
+            "for another status filter."
+        ),
     },
 )
 @tracer.capture_method
@@ -95,7 +112,7 @@ def list_orders(
     ] = None,
     status: Annotated[OrderStatus | None, Query(description="Only orders with this status.")] = None,
 ) -> OrderPage:
-    page = lifecycle.list_orders(get_store(), limit, cursor, status)
+    page = lifecycle.list_orders(get_store(), get_cursor_seal(), current_caller(), limit, cursor, status)
     return OrderPage(items=[order.public() for order in page.orders], nextCursor=page.next_cursor)
 
 

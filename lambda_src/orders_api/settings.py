@@ -86,6 +86,11 @@ class StoreSettings:
             username=get("STARGATE_USERNAME"),
             password=env.get("STARGATE_PASSWORD") or None,
         )
+        if credentials.token is not None and not all("!" <= c <= "~" for c in credentials.token):
+            problems.append(
+                "STARGATE_TOKEN has characters a token cannot have (spaces, line breaks, control or "
+                "non-ASCII characters)"
+            )
         given = [
             credentials.secret_id is not None,
             credentials.token is not None,

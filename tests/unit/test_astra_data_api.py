@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from http.client import RemoteDisconnected
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
@@ -16,11 +18,19 @@ import pytest
 import requests
 import responses
 from aws_lambda_powertools.utilities import parameters
+from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
-from urllib3.util.retry import Retry
+from urllib3.exceptions import ProtocolError
 
-from orders_api.errors import ConcurrentUpdate, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.errors import (
+    ConcurrentUpdate,
+    StoreAnswerBroken,
+    StoreCredentialsRejected,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from orders_api.settings import StoreSettings
 from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, FoundPage
 from orders_api.store.factory import build_store, build_tokens
@@ -73,8 +83,7 @@ def assert_no_secret(error: BaseException, *secrets: str) -> None:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The back-off the client asked for, recorded instead of slept."""
     waited: list[float] = []
-    monkeypatch.setattr("orders_api.store.astra_data_api.time.sleep", waited.append)
-    monkeypatch.setattr(Retry, "sleep", lambda self, response=None: None)
+    monkeypatch.setattr("orders_api.store.http.time.sleep", waited.append)
     return waited
 
 
@@ -433,7 +442,13 @@ def test_gateway_statuses_are_retried_then_a_domain_error(
 @pytest.mark.parametrize(
     ("failure", "error_type", "http_status"),
     [
-        pytest.param(requests.ConnectionError("refused"), StoreUnavailable, 503, id="connection-error"),
+        pytest.param(refused_connection(COLLECTION_URL), StoreUnavailable, 503, id="connection-refused"),
+        pytest.param(
+            requests.ConnectionError(ProtocolError("Connection aborted.", RemoteDisconnected())),
+            StoreAnswerBroken,
+            502,
+            id="connection-dropped",
+        ),
         pytest.param(requests.ReadTimeout("read timed out"), StoreTimeout, 504, id="read-timeout"),
         pytest.param(requests.ConnectTimeout("connect timed out"), StoreTimeout, 504, id="connect-timeout"),
     ],
@@ -467,7 +482,7 @@ def test_a_rejected_fixed_token_is_a_store_error_without_retry(
         client(FixedToken(TOKEN)).find_one({"_id": DOCUMENT_ID})
 
     # Then the caller gets a 502 saying the token was rejected, after a single call
-    assert type(raised.value) is StoreError
+    assert type(raised.value) is StoreCredentialsRejected
     assert raised.value.status_code == 502
     assert "rejected" in str(raised.value)
     assert len(data_api.calls) == 1
@@ -657,7 +672,7 @@ def test_data_api_with_a_login_in_the_secret_uses_the_cassandra_token(
         read.append(name)
         return json.dumps({"username": "cassandra", "password": "cassandra"})
 
-    monkeypatch.setattr(parameters, "get_secret", get_secret)
+    monkeypatch.setattr(parameters, "SecretsProvider", lambda **config: SimpleNamespace(get=get_secret))
     config = settings(ORDERS_STORE_API="data", STARGATE_SECRET_ID="orders/data-api")
 
     # When the token is asked for

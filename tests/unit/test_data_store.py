@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -76,9 +76,22 @@ def raw_cursor(payload: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
 
 
+def inserting(new: StoredOrder) -> Callable[[Any], tuple[bool, str]]:
+    """Matches an insertOne of ``new``, whatever write id the attempt carries."""
+
+    def match(request: Any) -> tuple[bool, str]:
+        document = dict(json.loads(request.body).get("insertOne", {}).get("document", {}))
+        write_id = document.pop("lastWriteId", None)
+        if isinstance(write_id, str) and document == stored_document(new):
+            return True, ""
+        return False, f"not an insert of {new.orderId} with a write id"
+
+    return match
+
+
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("orders_api.store.astra_data_api.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("orders_api.store.http.time.sleep", lambda seconds: None)
     monkeypatch.setattr(Retry, "sleep", lambda self, response=None: None)
 
 
@@ -98,7 +111,7 @@ def test_create_inserts_the_order_under_its_id(data_api: responses.RequestsMock)
     data_api.post(
         COLLECTION_URL,
         json={"status": {"insertedIds": [str(new.orderId)]}},
-        match=[matchers.json_params_matcher({"insertOne": {"document": stored_document(new)}})],
+        match=[inserting(new)],
     )
 
     # When the order is created
@@ -150,8 +163,7 @@ def test_create_in_a_missing_collection_creates_it_and_inserts_again(
 ) -> None:
     # Given the collection does not exist yet (a new database)
     new = order()
-    insert = {"insertOne": {"document": stored_document(new)}}
-    data_api.post(COLLECTION_URL, json=data_api_error(code), match=[matchers.json_params_matcher(insert)])
+    data_api.post(COLLECTION_URL, json=data_api_error(code), match=[inserting(new)])
     data_api.post(
         KEYSPACE_URL,
         json={"status": {"ok": 1}},
@@ -160,7 +172,7 @@ def test_create_in_a_missing_collection_creates_it_and_inserts_again(
     data_api.post(
         COLLECTION_URL,
         json={"status": {"insertedIds": [str(new.orderId)]}},
-        match=[matchers.json_params_matcher(insert)],
+        match=[inserting(new)],
     )
 
     # When the first order is created
@@ -169,6 +181,63 @@ def test_create_in_a_missing_collection_creates_it_and_inserts_again(
     # Then the collection was created in the keyspace and the order stored as new
     assert (stored, created) == (new, True)
     assert [call.request.url for call in data_api.calls] == [COLLECTION_URL, KEYSPACE_URL, COLLECTION_URL]
+
+
+def test_create_whose_insert_answer_was_lost_is_still_new(data_api: responses.RequestsMock) -> None:
+    # Given our insert is applied but its answer is lost, so the retried insert finds the id taken
+    new = order()
+    data_api.post(COLLECTION_URL, status=504, match=[inserting(new)])
+    data_api.post(COLLECTION_URL, json=data_api_error("DOCUMENT_ALREADY_EXISTS"), match=[inserting(new)])
+
+    def stored_by_our_first_attempt(request: Any) -> tuple[int, dict[str, str], str]:
+        first = sent(data_api.calls[0])["insertOne"]["document"]
+        return 200, {}, json.dumps({"data": {"document": first}})
+
+    data_api.add_callback(responses.POST, COLLECTION_URL, callback=stored_by_our_first_attempt)
+
+    # When the order is created
+    stored, created = store().create(new)
+
+    # Then it is reported new (201), not as a replay of somebody's earlier request
+    assert (stored, created) == (new, True)
+    assert len(data_api.calls) == 3
+
+
+def test_create_finding_another_requests_order_under_the_id_is_a_replay(
+    data_api: responses.RequestsMock,
+) -> None:
+    # Given an earlier request stored the order under the id, with its own write id
+    new = order()
+    data_api.post(COLLECTION_URL, json=data_api_error("DOCUMENT_ALREADY_EXISTS"))
+    earlier = {**stored_document(new), "lastWriteId": "0" * 32}
+    data_api.post(COLLECTION_URL, json={"data": {"document": earlier}})
+
+    # When the order is created
+    # Then it is the stored order, not new (200)
+    assert store().create(new) == (new, False)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({}, id="no-status"),
+        pytest.param({"status": {}}, id="no-insertedIds"),
+        pytest.param({"status": {"insertedIds": []}}, id="empty-insertedIds"),
+        pytest.param({"status": {"insertedIds": ["another-id"]}}, id="another-id"),
+        pytest.param({"status": {"insertedIds": "x"}}, id="not-a-list"),
+    ],
+)
+def test_an_insert_answer_that_does_not_confirm_the_id_is_a_store_error(
+    data_api: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    # Given the Data API answers 200 without saying it inserted our id
+    data_api.post(COLLECTION_URL, json=answer)
+
+    # When an order is created
+    # Then it is a store failure (502), never a 201 for an order that may not exist
+    with pytest.raises(StoreError) as raised:
+        store().create(order())
+    assert raised.value.status_code == 502
 
 
 # --- get ---------------------------------------------------------------------------------------------
@@ -188,6 +257,54 @@ def test_get_returns_the_stored_order_with_its_id_from_underscore_id(
     # When it is read
     # Then it is the same order, id and timestamps included
     assert store().get(stored.orderId) == stored
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({}, id="empty"),
+        pytest.param({"data": {}}, id="no-document"),
+        pytest.param({"data": None}, id="data-null"),
+        pytest.param({"status": {}}, id="status-only"),
+    ],
+)
+def test_a_find_one_answer_without_data_document_is_a_store_error_never_none(
+    data_api: responses.RequestsMock, answer: dict[str, Any]
+) -> None:
+    # Given the Data API answers 200 with a malformed findOne answer
+    data_api.post(COLLECTION_URL, json=answer)
+
+    # When an order is read
+    # Then it is a store failure (502): an outage must not look like a missing order (404)
+    with pytest.raises(StoreError) as raised:
+        store().get(uuid4())
+    assert raised.value.status_code == 502
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        pytest.param("update", {}, id="update-without-status"),
+        pytest.param("update", {"status": {"matchedCount": "1"}}, id="update-count-not-int"),
+        pytest.param("delete", {"status": {}}, id="delete-without-count"),
+        pytest.param("delete", {"status": {"deletedCount": -1}}, id="delete-negative"),
+    ],
+)
+def test_update_and_delete_answers_without_their_counts_are_store_errors(
+    data_api: responses.RequestsMock, command: str, answer: dict[str, Any]
+) -> None:
+    data_api.post(COLLECTION_URL, json=answer)
+    current = order()
+
+    def act() -> None:
+        if command == "update":
+            store().replace_status(current, paying(current))
+        else:
+            store().delete(current.orderId)
+
+    with pytest.raises(StoreError) as raised:
+        act()
+    assert raised.value.status_code == 502
 
 
 def test_get_of_a_missing_order_is_none(data_api: responses.RequestsMock) -> None:

@@ -7,15 +7,14 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import requests
 import responses
-from fakes import InMemoryOrderStore
+from api_events import EVENT, Answer, FakeLambdaContext, invoke
+from fakes import InMemoryOrderStore, refused_connection
 
 from orders_api import errors, handler
 from orders_api.models import OrderStatus
@@ -23,62 +22,8 @@ from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
 
-EVENT = json.loads((Path(__file__).parent / "events" / "http_api_v2.json").read_text())
 VALID = {"productName": "Coffee beans", "productQuantity": 2, "productPrice": 1250}
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "orders-api"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:orders-api"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-    log_group_name: str = "/aws/lambda/orders-api"
-    log_stream_name: str = "2026/11/27/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 29_000
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-    @property
-    def message(self) -> str:
-        return str(self.body["message"])
-
-
-def invoke(
-    method: str,
-    path: str,
-    body: Any = None,
-    headers: dict[str, str] | None = None,
-    query: dict[str, str] | None = None,
-    raw_body: str | None = None,
-) -> Answer:
-    """Send one request through lambda_handler the way API Gateway (payload 2.0) would."""
-    event = copy.deepcopy(EVENT)
-    event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {path}"
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
-    if query:
-        event["queryStringParameters"] = query
-        event["rawQueryString"] = urlencode(query)
-    if raw_body is not None:
-        event["body"] = raw_body
-    elif body is not None:
-        event["body"] = json.dumps(body)
-    else:
-        event.pop("body")
-    result = handler.lambda_handler(event, FakeLambdaContext())
-    text = result.get("body")
-    return Answer(result["statusCode"], result.get("headers") or {}, json.loads(text) if text else None)
 
 
 @pytest.fixture
@@ -471,7 +416,7 @@ DOCS = "http://stargate.test:8082/v2/namespaces/shop/collections/orders"
         ({"status": 504}, 504),
         ({"status": 500, "json": {"description": "Server error", "code": 500}}, 502),
         ({"status": 401, "json": {"description": "Role unauthorized", "code": 401}}, 502),
-        ({"body": requests.ConnectionError("refused")}, 503),
+        ({"body": refused_connection(DOCS)}, 503),
         ({"body": requests.ReadTimeout("slow")}, 504),
         ({"status": 200, "body": "<html>gateway</html>"}, 502),
         ({"status": 404, "json": {"description": "Namespace shop does not exist.", "code": 404}}, 502),
@@ -498,7 +443,9 @@ def test_a_document_missing_in_stargate_is_404(stargate: responses.RequestsMock)
     assert invoke("GET", f"/orders/{order_id}").status == 404
 
 
-def test_missing_configuration_is_a_500_that_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_configuration_is_a_500_whose_log_line_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     for name in ("STARGATE_URL", "STARGATE_NAMESPACE", "STARGATE_TOKEN", "STARGATE_SECRET_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(factory, "_store", None)
@@ -506,8 +453,13 @@ def test_missing_configuration_is_a_500_that_names_the_setting(monkeypatch: pyte
     answer = invoke("GET", f"/orders/{uuid.uuid4()}")
 
     assert answer.status == 500
-    assert "STARGATE_URL" in answer.message
-    assert "STARGATE_NAMESPACE" in answer.message
+    # The caller learns it is a misconfiguration and the request id; the operator's log has the rest.
+    assert answer.message.startswith("The service is misconfigured.")
+    assert "STARGATE" not in answer.message
+    assert answer.body["requestId"] == EVENT["requestContext"]["requestId"]
+    [record] = [r for r in caplog.records if r.getMessage() == "Service misconfigured"]
+    assert "STARGATE_URL" in record.error
+    assert "STARGATE_NAMESPACE" in record.error
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -569,7 +521,7 @@ def test_the_openapi_document_describes_error_answers_as_they_are_sent() -> None
                 elif code != "204":
                     assert schema.get("$ref", "").split("/")[-1] in {"Order", "OrderPage"}, (method, path)
     error_fields = spec["components"]["schemas"]["ErrorBody"]["properties"]
-    assert set(error_fields) == {"message", "errors"}
+    assert set(error_fields) == {"message", "errors", "requestId"}
 
 
 def test_whole_numbers_written_as_floats_are_integers(store: InMemoryOrderStore) -> None:

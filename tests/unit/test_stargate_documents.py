@@ -1,8 +1,8 @@
 """StargateDocuments against recorded Stargate answers: what each answer becomes for the caller.
 
-Stargate is played by ``responses``. The session is the production one from ``new_session()``, so the
-urllib3 retry discipline is part of what is tested: ``responses`` replays status retries (without
-sleeping) and each repeated request shows up as one more recorded call.
+Stargate is played by ``responses``. The session is the production one from ``new_session()`` and the
+client retries under the project's one retry policy, so each repeated request shows up as one more
+recorded call (the back-off between them is skipped).
 """
 
 from __future__ import annotations
@@ -16,11 +16,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
+from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
-from urllib3.util.retry import Retry
 
-from orders_api.errors import InvalidCursor, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.errors import (
+    InvalidCursor,
+    StoreCredentialsRejected,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
 from orders_api.store.http import new_session
 from orders_api.store.stargate_documents import SearchPage, StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
@@ -59,12 +65,6 @@ def assert_no_secret(error: BaseException, *secrets: str) -> None:
     texts = [str(error), repr(error)]
     for secret in secrets:
         assert all(secret not in text for text in texts), f"{secret!r} leaked into {texts!r}"
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Retries must never make the suite wait, whichever layer ends up sleeping.
-    monkeypatch.setattr(Retry, "sleep", lambda self, response=None: None)
 
 
 @pytest.fixture
@@ -296,7 +296,7 @@ def test_put_answered_429_is_unavailable(stargate: responses.RequestsMock) -> No
     [
         pytest.param(requests.ConnectTimeout("connect timed out"), StoreTimeout, 504, id="connect-timeout"),
         pytest.param(requests.ReadTimeout("read timed out"), StoreTimeout, 504, id="read-timeout"),
-        pytest.param(requests.ConnectionError("refused"), StoreUnavailable, 503, id="connection-error"),
+        pytest.param(refused_connection(DOCUMENT_URL), StoreUnavailable, 503, id="connection-error"),
     ],
 )
 def test_put_network_failures_become_domain_errors(
@@ -500,7 +500,7 @@ def test_create_namespace_failure_is_a_store_error(stargate: responses.RequestsM
         client().create_namespace()
 
 
-def test_create_namespace_is_never_sent_twice(stargate: responses.RequestsMock) -> None:
+def test_create_namespace_is_retried_like_every_call(stargate: responses.RequestsMock) -> None:
     # Given Stargate is unavailable
     stargate.post(NAMESPACES_URL, status=503)
 
@@ -508,8 +508,8 @@ def test_create_namespace_is_never_sent_twice(stargate: responses.RequestsMock) 
     with pytest.raises(StoreUnavailable):
         client().create_namespace()
 
-    # Then the POST, which is not idempotent, was sent once only
-    assert len(stargate.calls) == 1
+    # Then it was attempted three times: creating a namespace that exists is harmless (201 or 409)
+    assert len(stargate.calls) == 3
 
 
 # --- 401 and tokens ----------------------------------------------------------------------------------
@@ -567,7 +567,7 @@ def test_login_token_rejected_twice_is_a_store_error_without_secrets(
         client(password_login()).put(DOCUMENT_ID, DOCUMENT)
 
     # Then the caller gets a store error after exactly one renewal, and no secret is in it
-    assert type(raised.value) is StoreError
+    assert type(raised.value) is StoreCredentialsRejected
     assert len(stargate_in_order.calls) == 4
     assert_no_secret(raised.value, "token-1", "token-2", PASSWORD)
 
@@ -581,7 +581,7 @@ def test_fixed_token_rejected_is_a_store_error_without_retry(stargate: responses
         client(FixedToken(TOKEN)).get(DOCUMENT_ID)
 
     # Then there was one call only, and the token is not in the error
-    assert type(raised.value) is StoreError
+    assert type(raised.value) is StoreCredentialsRejected
     assert len(stargate.calls) == 1
     assert_no_secret(raised.value, TOKEN)
 

@@ -7,12 +7,14 @@ Stargate's ``/v1/auth`` is played by ``responses``; Secrets Manager by a stand-i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 import responses
 from aws_lambda_powertools.utilities import parameters
+from fakes import refused_connection
 from responses import matchers
 
 from orders_api.errors import ConfigurationError, StoreError, StoreTimeout, StoreUnavailable
@@ -179,7 +181,7 @@ def test_password_login_refused_names_username_and_password_but_never_the_passwo
 @pytest.mark.parametrize(
     ("failure", "error_type"),
     [
-        pytest.param(requests.ConnectionError("refused"), StoreUnavailable, id="connection-error"),
+        pytest.param(refused_connection(AUTH_ENDPOINT), StoreUnavailable, id="connection-error"),
         pytest.param(requests.ConnectTimeout("slow"), StoreTimeout, id="connect-timeout"),
         pytest.param(requests.ReadTimeout("slow"), StoreTimeout, id="read-timeout"),
     ],
@@ -216,9 +218,10 @@ def test_password_login_server_failures_become_domain_errors(
     with pytest.raises(error_type) as raised:
         password_login().token()
 
-    # Then the caller gets the matching error, and the login (a POST) was not repeated
+    # Then the caller gets the matching error; a login is safe to repeat, so transient failures were
+    # attempted three times and others once
     assert type(raised.value) is error_type
-    assert len(stargate.calls) == 1
+    assert len(stargate.calls) == (1 if error_type is StoreError else 3)
 
 
 @pytest.mark.parametrize(
@@ -239,7 +242,7 @@ def test_password_login_answer_without_a_token_is_a_store_error(
 
     # When a token is asked for
     # Then the caller gets a store error
-    with pytest.raises(StoreError, match="without a token"):
+    with pytest.raises(StoreError, match="without a usable token"):
         password_login().token()
 
 
@@ -303,7 +306,7 @@ def test_parse_secret_rejects_other_shapes_without_showing_the_value(secret: str
 
 
 class FakeSecretsManager:
-    """Stands in for ``parameters.get_secret``: holds one value, which a test may rotate."""
+    """Stands in for Powertools' ``SecretsProvider.get``: holds one value, which a test may rotate."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -320,8 +323,37 @@ class FakeSecretsManager:
 @pytest.fixture
 def secrets(monkeypatch: pytest.MonkeyPatch) -> FakeSecretsManager:
     fake = FakeSecretsManager("")
-    monkeypatch.setattr(parameters, "get_secret", fake)
+    monkeypatch.setattr(parameters, "SecretsProvider", lambda **config: FakeProvider(fake, config))
     return fake
+
+
+@dataclass
+class FakeProvider:
+    get: FakeSecretsManager
+    config: dict[str, Any]
+
+
+def test_the_secrets_manager_client_is_bounded_like_store_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the secret provider records how its client is configured
+    made: list[dict[str, Any]] = []
+    fake = FakeSecretsManager("a-token")
+
+    def provider(**config: Any) -> FakeProvider:
+        made.append(config)
+        return FakeProvider(fake, config)
+
+    monkeypatch.setattr(parameters, "SecretsProvider", provider)
+
+    # When the token is read twice
+    token = SecretToken("orders/token", 300, lambda login: FixedToken("unused"))
+    assert token.token() == token.token() == "a-token"
+
+    # Then one client was made, with short timeouts and few retries (botocore waits 60 s by default)
+    [config] = made
+    boto = config["boto_config"]
+    assert boto.connect_timeout <= 3
+    assert boto.read_timeout <= 5
+    assert boto.retries["max_attempts"] <= 3
 
 
 def secret_token(max_age: int = 120) -> SecretToken:

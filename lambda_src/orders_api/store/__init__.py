@@ -11,7 +11,11 @@ from orders_api.models import OrderStatus, StoredOrder
 
 @dataclass(frozen=True)
 class StoredPage:
-    """One page of orders and the opaque cursor of the next page (None on the last)."""
+    """One page of orders and where the next page starts (None on the last).
+
+    A store hands out and takes back its own position strings; the API seals them into the cursors
+    callers see (``orders_api.cursors``), so a store only ever gets back positions it issued.
+    """
 
     orders: list[StoredOrder]
     next_cursor: str | None
@@ -41,5 +45,5 @@ class OrderStore(Protocol):
         ...
 
     def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
-        """Up to ``limit`` orders after ``cursor``, optionally only those with ``status``."""
+        """Up to ``limit`` orders after position ``cursor``, optionally only those with ``status``."""
         ...

@@ -3,18 +3,27 @@
 It knows the command envelope, the HTTP and ``errors[]`` failures and the error codes (old and new
 names), and turns each into a domain error; it knows nothing about orders. Every command this project
 sends is safe to repeat (inserts carry their own ``_id``; updates are compare-and-set), so transient
-failures are retried here with back-off, since urllib3 does not retry a POST.
+failures are retried under the one policy of ``http.with_retries``. An answer is believed only for
+what it confirms: an insert counts when ``status.insertedIds`` names the id, a ``findOne`` needs
+``data.document``, an update or delete its counts; anything else is a store failure, never "not found".
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-from orders_api.errors import ConcurrentUpdate, OrdersError, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.errors import (
+    ConcurrentUpdate,
+    OrdersError,
+    StoreCredentialsRejected,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
+from orders_api.store.http import HttpAnswer, Timeouts, send, with_retries
 from orders_api.store.tokens import TokenSource
 
 Document = dict[str, Any]
@@ -28,9 +37,6 @@ TIMEOUTS = frozenset(
 )
 UNAVAILABLE = frozenset({"UNAVAILABLE_DATABASE"})
 LOST_RACE = frozenset({"CONCURRENCY_FAILURE", "FAILED_CONCURRENT_OPERATIONS"})
-
-RETRIES = 2
-BACKOFF_SECONDS = 0.2
 
 
 class DataApiError(StoreError):
@@ -72,16 +78,19 @@ class DataApiCollection:
         self._collection_url = f"{root}/v1/{keyspace}/{collection}"
         self._tokens = tokens
         self._session = session
-        self._timeout = timeout
+        self._timeouts = Timeouts(*timeout)
 
     def insert_one(self, document: Document) -> bool:
         """Insert ``document`` (with its ``_id``); False when a document with that id exists."""
         try:
-            self._command(self._collection_url, {"insertOne": {"document": document}})
+            answer = self._command(self._collection_url, {"insertOne": {"document": document}})
         except DataApiError as error:
             if error.code == DUPLICATE_ID:
                 return False
             raise
+        inserted = _section(answer, "status").get("insertedIds")
+        if not isinstance(inserted, list) or document.get("_id") not in inserted:
+            raise StoreError("The store answered an insert without confirming the inserted id.")
         return True
 
     def find_one(self, filter: Document) -> Document | None:
@@ -90,7 +99,10 @@ class DataApiCollection:
             answer = self._command(self._collection_url, {"findOne": {"filter": filter}})
         except CollectionMissing:
             return None
-        document = answer.get("data", {}).get("document")
+        data = _section(answer, "data")
+        if "document" not in data:
+            raise StoreError("The store answered a findOne without data.document.")
+        document = data["document"]
         if document is not None and not isinstance(document, dict):
             raise StoreError("The store answered a document that is not a JSON object.")
         return document
@@ -102,7 +114,7 @@ class DataApiCollection:
             answer = self._command(self._collection_url, {"find": {"filter": filter, "options": options}})
         except CollectionMissing:
             return FoundPage([], None)
-        data = answer.get("data", {})
+        data = _section(answer, "data")
         documents = data.get("documents")
         if not isinstance(documents, list):
             raise StoreError("The store answered a find without documents.")
@@ -118,7 +130,7 @@ class DataApiCollection:
             answer = self._command(self._collection_url, {"updateOne": {"filter": filter, "update": update}})
         except CollectionMissing:
             return 0
-        return int(answer.get("status", {}).get("matchedCount", 0))
+        return _count(answer, "matchedCount")
 
     def delete_one(self, filter: Document) -> int:
         """Delete one document matching ``filter``; the number deleted (0 or 1)."""
@@ -126,35 +138,26 @@ class DataApiCollection:
             answer = self._command(self._collection_url, {"deleteOne": {"filter": filter}})
         except CollectionMissing:
             return 0
-        return int(answer.get("status", {}).get("deletedCount", 0))
+        return _count(answer, "deletedCount")
 
     def create_collection(self) -> None:
         """Create the collection; creating an existing one with the same options succeeds."""
-        self._command(self._keyspace_url, {"createCollection": {"name": self._collection}})
+        answer = self._command(self._keyspace_url, {"createCollection": {"name": self._collection}})
+        if _section(answer, "status").get("ok") != 1:
+            raise StoreError("The store answered a createCollection without status.ok.")
 
     def _command(self, url: str, command: Document) -> Document:
-        """Send one command; retry transient failures; raise a domain error for any failure."""
-        for attempt in range(RETRIES + 1):
-            try:
-                return self._attempt(url, command)
-            except (StoreUnavailable, StoreTimeout):
-                if attempt == RETRIES:
-                    raise
-                time.sleep(BACKOFF_SECONDS * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Send one command under the shared retry policy; raise a domain error for any failure."""
+        return with_retries(lambda timeout: self._attempt(url, command, timeout), self._timeouts)
 
-    def _attempt(self, url: str, command: Document) -> Document:
+    def _attempt(self, url: str, command: Document, timeout: tuple[float, float]) -> Document:
         token = self._tokens.token()
-        response = self._send(url, command, token)
+        response = self._send(url, command, token, timeout)
         if response.status_code == 401 and self._tokens.renew(token):
-            response = self._send(url, command, self._tokens.token())
+            response = self._send(url, command, self._tokens.token(), timeout)
         status = response.status_code
         if status in (401, 403):
-            raise StoreError("The store rejected the configured token.")
-        if status == 504:
-            raise StoreTimeout("The store did not answer in time.")
-        if status in (429, 502, 503):
-            raise StoreUnavailable("The store is unavailable; try again shortly.")
+            raise StoreCredentialsRejected("The store rejected the configured token.")
         if status != 200:
             raise StoreError(f"The store answered HTTP {status} unexpectedly; check the Data API URL.")
         try:
@@ -165,19 +168,14 @@ class DataApiCollection:
             raise StoreError("The store answered something that is not a JSON object.")
         errors = answer.get("errors")
         if errors:
-            raise self._error(errors[0] if isinstance(errors[0], dict) else {})
+            raise self._error(errors[0] if isinstance(errors, list) and isinstance(errors[0], dict) else {})
         return answer
 
-    def _send(self, url: str, command: Document, token: str) -> requests.Response:
-        try:
-            return self._session.post(url, json=command, headers={"Token": token}, timeout=self._timeout)
-        except requests.Timeout as error:
-            raise StoreTimeout("The store did not answer in time.") from error
-        except requests.RequestException as error:
-            raise StoreUnavailable("The store cannot be reached.") from error
+    def _send(self, url: str, command: Document, token: str, timeout: tuple[float, float]) -> HttpAnswer:
+        return send(self._session, "POST", url, timeout, json=command, headers={"Token": token})
 
     def _error(self, error: Document) -> OrdersError:
-        code = str(error.get("errorCode") or "UNKNOWN")
+        code = "".join(c for c in str(error.get("errorCode") or "UNKNOWN") if c.isalnum() or c == "_")[:64]
         if code in MISSING_COLLECTION:
             return CollectionMissing(code, f"The store has no collection {self._collection}.")
         if code in MISSING_KEYSPACE:
@@ -189,3 +187,16 @@ class DataApiCollection:
         if code in LOST_RACE:
             return ConcurrentUpdate()
         return DataApiError(code, f"The store refused the command ({code}).")
+
+
+def _section(answer: Document, name: str) -> Document:
+    """``answer[name]`` when it is an object, else an empty one (whose absence the caller judges)."""
+    section = answer.get(name)
+    return section if isinstance(section, dict) else {}
+
+
+def _count(answer: Document, name: str) -> int:
+    count = _section(answer, "status").get(name)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise StoreError(f"The store answered without status.{name}.")
+    return count

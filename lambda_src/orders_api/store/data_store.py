@@ -17,7 +17,7 @@ from orders_api.store.cursor import decode_cursor, encode_cursor
 
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5
-# The field that records which request last changed an order's status.
+# The field that records which request last wrote the order (its create, then each status change).
 WRITE_ID = "lastWriteId"
 # Ids a cursor carries at most: a page's worth of returned ids plus a margin (a cursor stays < 4 KiB).
 MAX_REMEMBERED = 60
@@ -34,7 +34,10 @@ class DataApiOrderStore:
         self._collection = collection
 
     def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
-        document = _to_document(order)
+        # The write id tells our own insert, applied by an attempt whose answer was lost and then
+        # refused as a duplicate on the next attempt, from an order stored by an earlier request.
+        write_id = uuid.uuid4().hex
+        document = {**_to_document(order), WRITE_ID: write_id}
         try:
             inserted = self._collection.insert_one(document)
         except CollectionMissing:
@@ -42,11 +45,14 @@ class DataApiOrderStore:
             inserted = self._collection.insert_one(document)
         if inserted:
             return order, True
-        # The id exists: a replayed Idempotency-Key (or our own retried insert). Answer with what is stored.
-        existing = self.get(order.orderId)
+        # The id exists: a replayed Idempotency-Key, or our own insert. Answer with what is stored.
+        existing = self._collection.find_one({"_id": str(order.orderId)})
         if existing is None:
             raise ConcurrentUpdate(order.orderId)  # deleted between the insert and the read
-        return existing, False
+        stored = _parse(existing)
+        if stored is None:
+            raise StoreError(f"The stored order {order.orderId} is malformed.")
+        return stored, existing.get(WRITE_ID) == write_id
 
     def get(self, order_id: UUID) -> StoredOrder | None:
         document = self._collection.find_one({"_id": str(order_id)})

@@ -1,4 +1,4 @@
-"""Builds the process's one order store from settings, on first use, and keeps it for warm invocations."""
+"""Builds the process's one order store and cursor seal on first use, and keeps them for warm invocations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from orders_api.cursors import CursorSeal, seal_from_env
 from orders_api.settings import StoreSettings
 from orders_api.store import OrderStore
 from orders_api.store.astra_data_api import DataApiCollection
@@ -24,6 +25,7 @@ from orders_api.store.tokens import (
 )
 
 _store: OrderStore | None = None
+_seal: CursorSeal | None = None
 _lock = threading.Lock()
 
 
@@ -34,6 +36,15 @@ def get_store() -> OrderStore:
         if _store is None:
             _store = build_store(StoreSettings.from_env(), new_session())
         return _store
+
+
+def get_cursor_seal() -> CursorSeal:
+    """The cursor seal of this process, its key source read from the environment on first use."""
+    global _seal
+    with _lock:
+        if _seal is None:
+            _seal = seal_from_env()
+        return _seal
 
 
 def build_store(settings: StoreSettings, session: requests.Session) -> OrderStore:

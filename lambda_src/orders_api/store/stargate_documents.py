@@ -1,8 +1,9 @@
 """A small client for the Stargate Document API v2, with ``requests``.
 
 It knows HTTP and Stargate's answers, and turns every failure into a domain error; it knows nothing about
-orders. Version differences it absorbs: a missing document is 404 (empty or with a body) or 204; an
-existing namespace is 201 or 409.
+orders. Calls are retried under the one policy of ``http.with_retries`` (every call here is safe to
+repeat: GET, and PUT/DELETE of an id chosen by the caller). Version differences it absorbs: a missing
+document is 404 (empty or with a body) or 204; an existing namespace is 201 or 409.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from urllib.parse import quote
 
 import requests
 
-from orders_api.errors import InvalidCursor, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.errors import InvalidCursor, StoreCredentialsRejected, StoreError
+from orders_api.store.http import HttpAnswer, Timeouts, send, with_retries
 from orders_api.store.tokens import TokenSource
 
 Document = dict[str, Any]
@@ -47,7 +49,7 @@ class StargateDocuments:
         self._collection_url = f"{self._base}/v2/namespaces/{namespace}/collections/{collection}"
         self._tokens = tokens
         self._session = session
-        self._timeout = timeout
+        self._timeouts = Timeouts(*timeout)
 
     def get(self, document_id: str) -> Document | None:
         """The document's data, or None when there is no such document (or collection)."""
@@ -114,52 +116,46 @@ class StargateDocuments:
     def _document_url(self, document_id: str) -> str:
         return f"{self._collection_url}/{quote(document_id, safe='')}"
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send with the current token; after a 401, renew the token once and send again."""
+    def _call(self, method: str, url: str, **kwargs: Any) -> HttpAnswer:
+        """Send under the shared retry policy; after a 401, renew the token once and send again."""
+        return with_retries(lambda timeout: self._attempt(method, url, timeout, **kwargs), self._timeouts)
+
+    def _attempt(self, method: str, url: str, timeout: tuple[float, float], **kwargs: Any) -> HttpAnswer:
         token = self._tokens.token()
-        response = self._send(method, url, token, **kwargs)
+        response = self._send(method, url, token, timeout, **kwargs)
         if response.status_code == 401 and self._tokens.renew(token):
-            response = self._send(method, url, self._tokens.token(), **kwargs)
+            response = self._send(method, url, self._tokens.token(), timeout, **kwargs)
         if response.status_code in (401, 403):
-            raise StoreError("The store rejected the configured token.")
+            raise StoreCredentialsRejected("The store rejected the configured token.")
         return response
 
-    def _send(self, method: str, url: str, token: str, **kwargs: Any) -> requests.Response:
-        try:
-            return self._session.request(
-                method, url, headers={"X-Cassandra-Token": token}, timeout=self._timeout, **kwargs
-            )
-        except requests.Timeout as error:
-            raise StoreTimeout("The store did not answer in time.") from error
-        except requests.RequestException as error:
-            raise StoreUnavailable("The store cannot be reached.") from error
+    def _send(
+        self, method: str, url: str, token: str, timeout: tuple[float, float], **kwargs: Any
+    ) -> HttpAnswer:
+        return send(self._session, method, url, timeout, headers={"X-Cassandra-Token": token}, **kwargs)
 
-    def _raise_if_namespace_missing(self, response: requests.Response) -> None:
+    def _raise_if_namespace_missing(self, response: HttpAnswer) -> None:
         # A missing namespace is a deployment mistake, never "not found": reads answer
         # "Namespace X does not exist.", writes "Unknown namespace X, you must create it first."
         if _description(response).lower().startswith(("namespace ", "unknown namespace")):
             raise StoreError(f"The store has no namespace {self._namespace}; create it first.")
 
     @staticmethod
-    def _expect(response: requests.Response, *statuses: int) -> None:
+    def _expect(response: HttpAnswer, *statuses: int) -> None:
         status = response.status_code
         if status in statuses:
             return
-        if status == 504:
-            raise StoreTimeout("The store did not answer in time.")
-        if status in (429, 502, 503):
-            raise StoreUnavailable("The store is unavailable; try again shortly.")
         raise StoreError(f"The store answered HTTP {status} unexpectedly.")
 
     @staticmethod
-    def _json(response: requests.Response) -> Any:
+    def _json(response: HttpAnswer) -> Any:
         try:
             return response.json()
         except ValueError as error:
             raise StoreError("The store answered something that is not JSON.") from error
 
 
-def _description(response: requests.Response) -> str:
+def _description(response: HttpAnswer) -> str:
     try:
         body = response.json()
     except ValueError:

@@ -14,7 +14,29 @@ from typing import Protocol
 
 import requests
 
-from orders_api.errors import ConfigurationError, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.errors import (
+    ConfigurationError,
+    StoreCredentialsRejected,
+    StoreError,
+    StoreTimeout,
+    StoreUnavailable,
+)
+from orders_api.secret_values import SecretReader
+from orders_api.store.http import Timeouts, send, with_retries
+
+
+def checked_token(token: str, origin: str) -> str:
+    """``token`` if it can travel in an HTTP header; ConfigurationError naming ``origin``, never the value.
+
+    A token with a line break or another control character would make ``requests`` refuse the header,
+    and its error message quotes the header, token and all.
+    """
+    if not token or not all("!" <= character <= "~" for character in token):
+        raise ConfigurationError(
+            f"The store token from {origin} has characters a token cannot have (spaces, line breaks, "
+            "control or non-ASCII characters); store it again without them."
+        )
+    return token
 
 
 class TokenSource(Protocol):
@@ -62,7 +84,7 @@ class PasswordLogin:
         self._auth_url = auth_url.rstrip("/") + "/v1/auth"
         self._login = login
         self._session = session
-        self._timeout = timeout
+        self._timeouts = Timeouts(*timeout)
         self._token: str | None = None
         self._lock = threading.Lock()
 
@@ -83,30 +105,29 @@ class PasswordLogin:
             return self._token != rejected
 
     def _fetch(self) -> str:
-        try:
-            response = self._session.post(
-                self._auth_url,
-                json={"username": self._login.username, "password": self._login.password},
-                timeout=self._timeout,
-            )
-        except requests.Timeout as error:
-            raise StoreTimeout("The store's auth service did not answer in time.") from error
-        except requests.RequestException as error:
-            raise StoreUnavailable("The store's auth service cannot be reached.") from error
+        return with_retries(self._login_once, self._timeouts)
+
+    def _login_once(self, timeout: tuple[float, float]) -> str:
+        response = send(
+            self._session,
+            "POST",
+            self._auth_url,
+            timeout,
+            what="The store's auth service",
+            json={"username": self._login.username, "password": self._login.password},
+        )
         if response.status_code in (200, 201):
             try:
                 token = response.json()["authToken"]
             except (ValueError, KeyError, TypeError):
                 token = None
-            if isinstance(token, str) and token:
+            if isinstance(token, str) and token and all("!" <= c <= "~" for c in token):
                 return token
-            raise StoreError("The store's auth service answered without a token.")
+            raise StoreError("The store's auth service answered without a usable token.")
         if response.status_code in (400, 401, 403):
-            raise StoreError("The store's auth service refused the configured username and password.")
-        if response.status_code == 504:
-            raise StoreTimeout("The store's auth service did not answer in time.")
-        if response.status_code in (429, 502, 503):
-            raise StoreUnavailable("The store's auth service is unavailable.")
+            raise StoreCredentialsRejected(
+                "The store's auth service refused the configured username and password."
+            )
         raise StoreError(f"The store's auth service answered HTTP {response.status_code}.")
 
 
@@ -116,7 +137,7 @@ def parse_secret(value: str) -> str | Login:
     if not text:
         raise ConfigurationError("The store secret is empty.")
     if not text.startswith("{"):
-        return text
+        return checked_token(text, "the store secret")
     try:
         document = json.loads(text)
     except ValueError:
@@ -124,7 +145,7 @@ def parse_secret(value: str) -> str | Login:
     if isinstance(document, dict):
         token = document.get("token")
         if isinstance(token, str) and token.strip():
-            return token.strip()
+            return checked_token(token.strip(), "the store secret's token field")
         username, password = document.get("username"), document.get("password")
         if isinstance(username, str) and username and isinstance(password, str) and password:
             return Login(username, password)
@@ -145,6 +166,7 @@ class SecretToken:
         self._max_age = max_age
         self._for_login = for_login
         self._logins: dict[Login, TokenSource] = {}
+        self._reader = SecretReader(secret_id, max_age, "The store secret")
 
     def token(self) -> str:
         return self._source(force_fetch=False).token()
@@ -155,7 +177,7 @@ class SecretToken:
                 return True
         except (StoreUnavailable, StoreTimeout):
             raise
-        except StoreError:
+        except StoreCredentialsRejected:
             pass  # the login was refused: the password may have been rotated in the secret
         # The secret itself may have been rotated since it was cached.
         return self._source(force_fetch=True).token() != rejected
@@ -169,16 +191,7 @@ class SecretToken:
         return self._logins[secret]
 
     def _read(self, force_fetch: bool) -> str:
-        # Imported here: boto3 costs ~150 ms and only requests that reach the store need it.
-        from aws_lambda_powertools.utilities import parameters
-
-        try:
-            value = parameters.get_secret(self._secret_id, max_age=self._max_age, force_fetch=force_fetch)
-        except parameters.exceptions.GetParameterError as error:
-            raise StoreError("The store credentials could not be read from Secrets Manager.") from error
-        if not isinstance(value, str):
-            raise ConfigurationError("The store secret must be a string secret, not binary.")
-        return value
+        return self._reader.read(force_fetch)
 
 
 def cassandra_token(login: Login) -> FixedToken:

@@ -1,0 +1,106 @@
+"""Who is calling: one ``Caller`` per request, taken from what API Gateway says about the request.
+
+The function never authenticates anyone itself: API Gateway does (SigV4 for ``iam``, a JWT authorizer
+for ``jwt``) and writes the result into ``requestContext.authorizer``. This module only reads it, in
+the mode the stack deployed (``ORDERS_API_AUTH``):
+
+- ``iam``: the signing principal's ARN. An assumed-role session
+  (``arn:aws:sts::123456789012:assumed-role/checkout/i-0abc``) becomes its role
+  (``arn:aws:iam::123456789012:role/checkout``), so a service keeps its idempotency keys, and later its
+  orders, across sessions. The role's path is not in a session ARN, so none is in the id either.
+  Callers signed in through a Cognito identity pool are told apart by their identity id, not by the
+  pool's shared role.
+- ``jwt``: the token's issuer and subject (``iss`` + ``sub``).
+- ``none``: one shared anonymous caller (``make run``, and stacks deployed with ``apiAuth=none``).
+
+A request without the identity its mode expects gets 401 (it cannot come through API Gateway as
+deployed). The default mode is ``iam``: a function deployed without the setting fails closed.
+
+Callers' ids are stable strings; changing how they are formed changes which orders and keys belong
+to whom, so they are versioned by their prefix (``iam:``, ``jwt:``, ``anonymous``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from orders_api.errors import ConfigurationError, OrdersError
+
+AuthMode = Literal["iam", "jwt", "none"]
+AUTH_MODES: tuple[AuthMode, ...] = ("iam", "jwt", "none")
+DEFAULT_AUTH_MODE: AuthMode = "iam"
+
+_ASSUMED_ROLE = re.compile(
+    r"^arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+$"
+)
+
+
+class NotAuthenticated(OrdersError):
+    """The request carries no caller identity of the kind the API expects (HTTP 401)."""
+
+    def __init__(self) -> None:
+        super().__init__("The request is not signed in: it carries no caller identity.")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """One caller of the API; ``id`` is what keys and (later) ownership are scoped by."""
+
+    id: str
+    kind: AuthMode
+
+
+ANONYMOUS = Caller("anonymous", "none")
+
+
+def auth_mode(env: Mapping[str, str] = os.environ) -> AuthMode:
+    """The authorization mode the stack deployed; ConfigurationError for an unknown one."""
+    mode = env.get("ORDERS_API_AUTH", "").strip() or DEFAULT_AUTH_MODE
+    for known in AUTH_MODES:
+        if mode == known:
+            return known
+    raise ConfigurationError(f"ORDERS_API_AUTH must be one of {', '.join(AUTH_MODES)}.")
+
+
+def caller_of(event: Mapping[str, Any], mode: AuthMode) -> Caller:
+    """The caller of an HTTP API (payload 2.0) event, in ``mode``; NotAuthenticated when absent."""
+    if mode == "none":
+        return ANONYMOUS
+    authorizer = _mapping(_mapping(event.get("requestContext")).get("authorizer"))
+    if mode == "iam":
+        return _iam_caller(_mapping(authorizer.get("iam")))
+    return _jwt_caller(_mapping(_mapping(authorizer.get("jwt")).get("claims")))
+
+
+def principal_id(arn: str) -> str:
+    """An IAM principal ARN as a stable id: an assumed-role session becomes its role's ARN."""
+    session = _ASSUMED_ROLE.match(arn)
+    if session is None:
+        return arn
+    return f"arn:{session['partition']}:iam::{session['account']}:role/{session['role']}"
+
+
+def _iam_caller(iam: Mapping[str, Any]) -> Caller:
+    cognito = _mapping(iam.get("cognitoIdentity"))
+    identity_id = cognito.get("identityId")
+    if isinstance(identity_id, str) and identity_id:
+        return Caller(f"iam:cognito-identity:{identity_id}", "iam")
+    arn = iam.get("userArn")
+    if not isinstance(arn, str) or not arn.startswith("arn:"):
+        raise NotAuthenticated()
+    return Caller(f"iam:{principal_id(arn)}", "iam")
+
+
+def _jwt_caller(claims: Mapping[str, Any]) -> Caller:
+    issuer, subject = claims.get("iss"), claims.get("sub")
+    if not (isinstance(issuer, str) and issuer and isinstance(subject, str) and subject):
+        raise NotAuthenticated()
+    return Caller(f"jwt:{issuer}#{subject}", "jwt")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,158 @@
+"""What a request body must pass before any route sees it.
+
+API Gateway hands the function whatever the caller sent. Before Powertools parses anything, a body
+must be at most 64 KiB, be declared ``application/json`` (media types compare case-insensitively; a
+``charset`` other than UTF-8 is refused), be UTF-8 text, and be one JSON object within bounds that no
+order comes near: at most 32 levels of nesting, numbers of at most 100 characters (Python's own limit
+on integer digits would otherwise raise in the middle of parsing), no ``NaN``/``Infinity`` (not JSON),
+no key twice. Every refusal is a 4xx with a message that says what to change.
+
+A body that passes is handed on normalised (decoded text, ``content-type: application/json``), so
+Powertools' own parser meets only bodies this module has already parsed once.
+
+Hand-written rather than a JSON-schema or limits library: the standard ``json`` module exposes every
+hook needed (``parse_int``, ``parse_constant``, ``object_pairs_hook``), and the checks are a few lines.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 32
+MAX_NUMBER_CHARS = 100
+JSON = "application/json"
+
+
+class Refusal(Exception):
+    """A request refused before routing: its HTTP status and the message for the caller."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class _NumberTooLong(ValueError):
+    pass
+
+
+class _NotJson(ValueError):
+    pass
+
+
+class _RepeatedKey(ValueError):
+    pass
+
+
+def checked_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body checked and normalised; Refusal when the body must not reach a route."""
+    body = event.get("body")
+    if not body:
+        return event
+    raw = _raw_body(event)
+    if len(raw) > MAX_BODY_BYTES:
+        raise Refusal(413, f"The request body is over {MAX_BODY_BYTES // 1024} KiB.")
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    _check_content_type(headers.get("content-type"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Refusal(400, "The request body is not valid JSON: it is not UTF-8 text.") from error
+    value = parse_json(text)
+    if not isinstance(value, dict):
+        raise Refusal(422, "The request body must be one JSON object.")
+    headers["content-type"] = JSON
+    return {**event, "headers": headers, "body": text, "isBase64Encoded": False}
+
+
+def parse_json(text: str) -> Any:
+    """``text`` parsed as strict JSON within this module's bounds; Refusal (400) otherwise."""
+    try:
+        value = json.loads(
+            text,
+            parse_int=_integer,
+            parse_float=_float,
+            parse_constant=_constant,
+            object_pairs_hook=_object,
+        )
+    except RecursionError as error:
+        raise Refusal(400, f"The request body is nested more than {MAX_DEPTH} levels deep.") from error
+    except _NumberTooLong as error:
+        raise Refusal(
+            400, f"A number in the request body is longer than {MAX_NUMBER_CHARS} characters."
+        ) from error
+    except _RepeatedKey as error:
+        raise Refusal(400, "The request body is not valid JSON: an object has the same key twice.") from error
+    except ValueError as error:
+        raise Refusal(400, "The request body is not valid JSON.") from error
+    if _depth(value) > MAX_DEPTH:
+        raise Refusal(400, f"The request body is nested more than {MAX_DEPTH} levels deep.")
+    return value
+
+
+def _raw_body(event: dict[str, Any]) -> bytes:
+    body = str(event.get("body") or "")
+    if not event.get("isBase64Encoded"):
+        return body.encode("utf-8", "surrogatepass")
+    try:
+        return base64.b64decode(body, validate=False)
+    except (binascii.Error, ValueError) as error:
+        raise Refusal(400, "The request body is not valid base64.") from error
+
+
+def _check_content_type(header: str | None) -> None:
+    if header is None or not header.strip():
+        raise Refusal(415, "Send the request body as application/json (the Content-Type header is missing).")
+    media_type, *parameters = header.split(";")
+    if media_type.strip().lower() != JSON:
+        raise Refusal(415, "Send the request body as application/json.")
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise Refusal(415, "Send the request body as application/json in UTF-8.")
+
+
+def _integer(text: str) -> int:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _NumberTooLong(text[:20])
+    return int(text)
+
+
+def _float(text: str) -> float:
+    if len(text) > MAX_NUMBER_CHARS:
+        raise _NumberTooLong(text[:20])
+    return float(text)
+
+
+def _constant(name: str) -> Any:
+    raise _NotJson(name)  # NaN, Infinity and -Infinity are Python's extensions, not JSON
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise _RepeatedKey()
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests arrays and objects (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_DEPTH:
+            return deepest
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
