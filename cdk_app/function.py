@@ -29,8 +29,8 @@ SERVICE_NAME: Final = "orders"
 METRICS_NAMESPACE: Final = "OrdersApi"
 SECRET_MAX_AGE_SECONDS: Final = 300
 # Timeout: the HTTP API gives up after 30 s, so a longer timeout bills for answers nobody receives.
-# 28 s covers a store call's three attempts at the default 8 s read timeout (with back-off) plus
-# reading the secret, with room for a cold start.
+# The function spends at most this, less a 1 s margin, on store calls, retries included
+# (orders_api.store.http.time_budget), so a slow store is answered with the function's own 504.
 TIMEOUT: Final = Duration.seconds(28)
 
 _APPLICATION_LOG_LEVELS: Final = {
@@ -42,7 +42,7 @@ _APPLICATION_LOG_LEVELS: Final = {
 
 
 class OrdersFunction(Construct):
-    """The orders API function: arm64, JSON logs to its own log group, X-Ray tracing, reads one secret."""
+    """The orders API function: arm64, JSON logs to its own log group, X-Ray tracing, reads its secrets."""
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class OrdersFunction(Construct):
         *,
         config: OrdersApiConfig,
         secret: secretsmanager.ISecret,
+        cursor_key: secretsmanager.ISecret,
         source_dir: Path = LAMBDA_SOURCE_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -67,7 +68,7 @@ class OrdersFunction(Construct):
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Orders API function: writes its own logs and traces, reads the store secret",
+            description="Orders API function: writes its own logs and traces, reads its two secrets",
         )
         self.log_group.grant_write(role)
 
@@ -90,9 +91,10 @@ class OrdersFunction(Construct):
             # Lambda drops records below this level whatever Powertools' level is, so the two are kept equal.
             application_log_level_v2=_APPLICATION_LOG_LEVELS[config.log_level],
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            environment=_environment(config, secret),
+            environment=_environment(config, secret, cursor_key),
         )
         secret.grant_read(self.function)
+        cursor_key.grant_read(self.function)
 
         # Acknowledged on the policy, not the role, so nothing else on the role inherits it.
         default_policy = role.node.try_find_child("DefaultPolicy")
@@ -105,18 +107,24 @@ class OrdersFunction(Construct):
             )
 
 
-def _environment(config: OrdersApiConfig, secret: secretsmanager.ISecret) -> dict[str, str]:
+def _environment(
+    config: OrdersApiConfig, secret: secretsmanager.ISecret, cursor_key: secretsmanager.ISecret
+) -> dict[str, str]:
     environment = {
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
         "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         "ORDERS_STORE_API": config.store_api,
+        # How the function tells callers apart: the same mode as the API's authorizer.
+        "ORDERS_API_AUTH": config.api_auth,
         "STARGATE_URL": config.stargate_url,
         "STARGATE_NAMESPACE": config.stargate_namespace,
         "STARGATE_COLLECTION": config.stargate_collection,
         # The secret's ARN only; the token is read at run time and cached for SECRET_MAX_AGE_SECONDS.
         "STARGATE_SECRET_ID": secret.secret_arn,
         "SECRET_MAX_AGE_SECONDS": str(SECRET_MAX_AGE_SECONDS),
+        # The key that seals list cursors, read the same way.
+        "CURSOR_SECRET_ID": cursor_key.secret_arn,
     }
     if config.stargate_auth_url is not None:
         environment["STARGATE_AUTH_URL"] = config.stargate_auth_url

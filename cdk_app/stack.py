@@ -14,7 +14,7 @@ from cdk_app.config import OrdersApiConfig
 from cdk_app.function import OrdersFunction
 from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
-from cdk_app.secret import StoreSecret
+from cdk_app.secret import CursorKeySecret, StoreSecret
 
 STACK_NAME: Final = "OrdersApi"
 
@@ -33,8 +33,14 @@ class OrdersApiStack(Stack):
         super().__init__(scope, construct_id, description="Orders API: HTTP API, Lambda, Stargate / Astra DB")
         self.config = config
         self.store_secret = StoreSecret(self, "StoreSecret", existing=config.existing_secret)
+        self.cursor_key = CursorKeySecret(self, "CursorKey")
         self.orders_function = OrdersFunction(
-            self, "OrdersFunction", config=config, secret=self.store_secret.secret, source_dir=source_dir
+            self,
+            "OrdersFunction",
+            config=config,
+            secret=self.store_secret.secret,
+            cursor_key=self.cursor_key.secret,
+            source_dir=source_dir,
         )
         self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.orders_function.function)
         self.monitoring = OrdersMonitoring(

@@ -48,6 +48,18 @@ class Synthesized:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
+    def ref(self, value: Any) -> Any:
+        """How the template refers to a construct attribute, e.g. ``{"Ref": "StoreSecret..."}``."""
+        return self.stack.resolve(value)
+
+    def secrets_readable(self) -> list[Any]:
+        """Every resource a ``secretsmanager:`` statement names (CDK may merge grants into one)."""
+        found: list[Any] = []
+        for statement in self.statements():
+            if any(str(action).startswith("secretsmanager:") for action in _listed(statement["Action"])):
+                found.extend(_listed(statement["Resource"]))
+        return found
+
     def statements(self) -> list[dict[str, Any]]:
         """Every statement of every IAM policy in the stack."""
         statements: list[dict[str, Any]] = []
@@ -65,3 +77,7 @@ def actions(statement: dict[str, Any]) -> list[str]:
     """A statement's actions, whether written as one string or a list."""
     value = statement["Action"]
     return [value] if isinstance(value, str) else list(value)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

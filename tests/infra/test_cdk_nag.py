@@ -35,6 +35,7 @@ def test_the_default_stack_passes_with_only_these_reasoned_acknowledgements(
 
     assert {path: sorted(rules) for path, rules in acknowledged.items()} == {
         "OrdersApi/StoreSecret/Secret": ["AwsSolutions::AwsSolutions-SMG4"],
+        "OrdersApi/CursorKey/Secret": ["AwsSolutions::AwsSolutions-SMG4"],
         "OrdersApi/OrdersFunction/Role/DefaultPolicy": ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"],
     }
     for rules in acknowledged.values():

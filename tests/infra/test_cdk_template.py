@@ -47,7 +47,9 @@ def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Syn
 
 def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack: Synthesized) -> None:
     _, function = default_stack.only("AWS::Lambda::Function")
-    secret_id, secret = default_stack.only("AWS::SecretsManager::Secret")
+    secret_ref = default_stack.ref(default_stack.stack.store_secret.secret.secret_arn)
+    cursor_key_ref = default_stack.ref(default_stack.stack.cursor_key.secret.secret_arn)
+    secret = default_stack.resources("AWS::SecretsManager::Secret")[secret_ref["Ref"]]
     environment = function["Properties"]["Environment"]["Variables"]
 
     assert environment == {
@@ -55,11 +57,13 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
         "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "ORDERS_STORE_API": "data",
+        "ORDERS_API_AUTH": "iam",
         "STARGATE_URL": "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json",
         "STARGATE_NAMESPACE": "default_keyspace",
         "STARGATE_COLLECTION": "orders",
-        "STARGATE_SECRET_ID": {"Ref": secret_id},
+        "STARGATE_SECRET_ID": secret_ref,
         "SECRET_MAX_AGE_SECONDS": "300",
+        "CURSOR_SECRET_ID": cursor_key_ref,
     }
     # The secret starts with a generated placeholder; no value is written into the template.
     assert "GenerateSecretString" in secret["Properties"]
@@ -69,20 +73,29 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
     assert "AstraCS:" not in template_text
 
 
-def test_function_may_read_only_its_own_secret(default_stack: Synthesized) -> None:
-    secret_id, _ = default_stack.only("AWS::SecretsManager::Secret")
+def test_function_may_read_only_its_own_two_secrets(default_stack: Synthesized) -> None:
+    secret_ids = set(default_stack.resources("AWS::SecretsManager::Secret"))
     secret_statements = [
         statement
         for statement in default_stack.statements()
         if any(action.startswith("secretsmanager:") for action in actions(statement))
     ]
 
-    assert len(secret_statements) == 1
-    assert sorted(actions(secret_statements[0])) == [
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetSecretValue",
-    ]
-    assert secret_statements[0]["Resource"] == {"Ref": secret_id}
+    read_only = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
+    assert all(sorted(actions(statement)) == read_only for statement in secret_statements)
+    assert sorted(ref["Ref"] for ref in default_stack.secrets_readable()) == sorted(secret_ids)
+    assert {
+        default_stack.ref(default_stack.stack.store_secret.secret.secret_arn)["Ref"],
+        default_stack.ref(default_stack.stack.cursor_key.secret.secret_arn)["Ref"],
+    } == secret_ids
+
+
+def test_the_cursor_key_is_generated_and_never_written_into_the_template(default_stack: Synthesized) -> None:
+    key_ref = default_stack.ref(default_stack.stack.cursor_key.secret.secret_arn)
+    key = default_stack.resources("AWS::SecretsManager::Secret")[key_ref["Ref"]]
+
+    assert key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "SecretString" not in key["Properties"]
 
 
 def test_function_role_writes_only_to_its_log_group(default_stack: Synthesized) -> None:
@@ -178,11 +191,12 @@ def test_alarm_topic_is_encrypted_ssl_only_and_has_no_subscriber_by_default(
 def test_outputs_have_stable_ids(default_stack: Synthesized) -> None:
     outputs = default_stack.template.find_outputs("*")
     api_id, _ = default_stack.only("AWS::ApiGatewayV2::Api")
-    secret_id, _ = default_stack.only("AWS::SecretsManager::Secret")
 
     assert set(outputs) == {"ApiUrl", "SecretArn", "AlarmTopicArn"}
     assert {"Ref": api_id} in outputs["ApiUrl"]["Value"]["Fn::Join"][1]
-    assert outputs["SecretArn"]["Value"] == {"Ref": secret_id}
+    assert outputs["SecretArn"]["Value"] == default_stack.ref(
+        default_stack.stack.store_secret.secret.secret_arn
+    )
 
 
 def test_placeholder_store_url_is_warned_about(default_stack: Synthesized) -> None:

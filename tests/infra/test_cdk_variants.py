@@ -17,11 +17,13 @@ SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders/astra-
 
 
 def _secret_resources(synthesized: Synthesized) -> list[Any]:
-    return [
-        statement["Resource"]
-        for statement in synthesized.statements()
-        if any(action.startswith("secretsmanager:") for action in actions(statement))
-    ]
+    """What the function may read besides the cursor key the stack always creates."""
+    cursor_key = synthesized.ref(synthesized.stack.cursor_key.secret.secret_arn)
+    return [resource for resource in synthesized.secrets_readable() if resource != cursor_key]
+
+
+def _created_secrets(synthesized: Synthesized) -> set[str]:
+    return set(synthesized.resources("AWS::SecretsManager::Secret"))
 
 
 def test_auth_none_opens_every_route_and_warns(synth: SynthFactory) -> None:
@@ -37,7 +39,8 @@ def test_auth_none_opens_every_route_and_warns(synth: SynthFactory) -> None:
 def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: SynthFactory) -> None:
     stack = synth(existingSecret=SECRET_ARN)
 
-    assert stack.resources("AWS::SecretsManager::Secret") == {}
+    # Only the cursor key is created; the store secret is the given one
+    assert _created_secrets(stack) == {stack.ref(stack.stack.cursor_key.secret.secret_arn)["Ref"]}
     assert stack.function_environment()["STARGATE_SECRET_ID"] == SECRET_ARN
     assert _secret_resources(stack) == [SECRET_ARN]
 
@@ -45,7 +48,8 @@ def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: S
 def test_existing_secret_by_name_is_read_through_its_partial_arn(synth: SynthFactory) -> None:
     stack = synth(existingSecret="orders/astra-token")
 
-    assert stack.resources("AWS::SecretsManager::Secret") == {}
+    # Only the cursor key is created; the store secret is the given one
+    assert _created_secrets(stack) == {stack.ref(stack.stack.cursor_key.secret.secret_arn)["Ref"]}
     secret_id = stack.stack.resolve(stack.stack.store_secret.secret.secret_arn)
     assert stack.function_environment()["STARGATE_SECRET_ID"] == secret_id
     [resource] = _secret_resources(stack)
@@ -105,6 +109,7 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
         "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "ORDERS_STORE_API": "documents",
+        "ORDERS_API_AUTH": "iam",
         "STARGATE_URL": "http://stargate.internal:8082/api/rest",
         "STARGATE_AUTH_URL": "https://auth.example.com",
         "STARGATE_NAMESPACE": "shop",
