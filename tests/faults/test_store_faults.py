@@ -1,0 +1,299 @@
+"""A broken store, as the function meets it: the fault proxy sits between the handler's store client and
+the embedded store, for both store APIs.
+
+Each test breaks the store one way and asserts what the caller gets (the documented code, within the
+time the function has), how many attempts were made, what reached the log, and the data afterwards.
+Requests go through ``lambda_handler`` in process, with a Lambda context that leaves a few seconds, so
+the time budget is what it would be at the end of a 28 s invocation, only shorter.
+
+The time bounds asserted are correctness bounds (an answer before the function would be killed),
+not performance figures.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from api_events import Answer, invoke
+
+from orders_api.settings import StoreSettings
+from orders_api.store import factory
+from orders_api.store.http import new_session
+
+from .conftest import EmbeddedStore
+from .proxy import Answer as Respond
+from .proxy import Cut, Delay, DropAnswer, FaultProxy, Garble, Match, Stall, Status
+
+ORDER = {"productName": "Tea", "productQuantity": 2, "productPrice": 450}
+# The function's remaining time in these tests: its budget for store calls is this less 1 s.
+REMAINING_MS = 4_000
+# Where a cut lands inside the body of the proxy's canned answer (past the status line and headers).
+IN_THE_BODY = len(Cut.CANNED.to_bytes(request_method="POST")) - 10
+
+
+@pytest.fixture(params=["data", "documents"])
+def store_api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def connect(
+    monkeypatch: pytest.MonkeyPatch, embedded_store: EmbeddedStore, store_api: str, collection_name: str
+) -> Callable[..., None]:
+    """Points the function's store at ``url`` (default: the fault proxy) with short timeouts."""
+
+    def point_at(url: str, connect_timeout: float = 0.5, read_timeout: float = 1.0, token: str = "") -> None:
+        base = f"{url}/api/json" if store_api == "data" else url
+        settings = StoreSettings.from_env(
+            {
+                "ORDERS_STORE_API": store_api,
+                "STARGATE_URL": base,
+                "STARGATE_NAMESPACE": embedded_store.namespace,
+                "STARGATE_COLLECTION": collection_name,
+                "STARGATE_TOKEN": token or embedded_store.token,
+                "STARGATE_CONNECT_TIMEOUT": str(connect_timeout),
+                "STARGATE_READ_TIMEOUT": str(read_timeout),
+            }
+        )
+        monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))
+
+    return point_at
+
+
+@pytest.fixture
+def proxied(connect: Callable[..., None], fault_proxy: FaultProxy) -> Iterator[FaultProxy]:
+    connect(fault_proxy.url)
+    yield fault_proxy
+    fault_proxy.settle()
+
+
+def timed(method: str, path: str, body: Any = None, **options: Any) -> tuple[Answer, float]:
+    started = time.monotonic()
+    answer = invoke(method, path, body, remaining_ms=REMAINING_MS, **options)
+    return answer, time.monotonic() - started
+
+
+def assert_within_the_functions_time(elapsed: float) -> None:
+    assert elapsed < REMAINING_MS / 1000, f"answered after {elapsed:.2f} s, when the function had been killed"
+
+
+def reads(store_api: str) -> Match:
+    return Match(body='"findOne"') if store_api == "data" else Match(method="GET")
+
+
+def writes(store_api: str) -> Match:
+    return Match(body='"insertOne"') if store_api == "data" else Match(method="PUT")
+
+
+def created(proxy: FaultProxy) -> str:
+    """A stored order's id, created through the proxy before any fault is set."""
+    answer = invoke("POST", "/orders", ORDER)
+    assert answer.status == 201, answer.body
+    proxy.clear_records()
+    return str(answer.body["orderId"])
+
+
+# --- no store to talk to ---------------------------------------------------------------------------------
+
+
+def test_a_refused_connection_is_503(connect: Callable[..., None], refused_endpoint: str) -> None:
+    connect(refused_endpoint)
+
+    answer, elapsed = timed("GET", f"/orders/{uuid.uuid4()}")
+
+    assert answer.status == 503
+    assert answer.message.startswith("The order store is unavailable")
+    assert_within_the_functions_time(elapsed)
+
+
+def test_hanging_connects_are_504_before_the_function_times_out(
+    connect: Callable[..., None], hanging_endpoint: str
+) -> None:
+    # Given connects hang and the timeouts are the defaults (3.05 s connect, 8 s read), which three
+    # attempts could never fit into the 3 s the function has left
+    connect(hanging_endpoint, connect_timeout=3.05, read_timeout=8)
+
+    # When an order is read
+    answer, elapsed = timed("GET", f"/orders/{uuid.uuid4()}")
+
+    # Then the function answers 504 itself, before it would be killed
+    assert answer.status == 504
+    assert answer.message.startswith("The order store did not answer in time")
+    assert_within_the_functions_time(elapsed)
+
+
+# --- slow and silent stores --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", [pytest.param(Delay(2.5), id="delay"), pytest.param(Stall(), id="stall")])
+def test_a_store_slower_than_the_read_timeout_is_504_never_503(
+    proxied: FaultProxy, store_api: str, fault: Any
+) -> None:
+    order_id = created(proxied)
+    proxied.add_fault(fault, reads(store_api))
+
+    answer, elapsed = timed("GET", f"/orders/{order_id}")
+
+    assert answer.status == 504
+    assert_within_the_functions_time(elapsed)
+    # 1 s read timeout and a 3 s budget: every attempt that fit was made, at most three
+    assert 2 <= proxied.count(reads(store_api)) <= 3
+
+
+def test_a_slow_answer_within_the_timeout_is_served(proxied: FaultProxy, store_api: str) -> None:
+    order_id = created(proxied)
+    proxied.add_fault(Delay(0.3), reads(store_api))
+
+    answer, _ = timed("GET", f"/orders/{order_id}")
+
+    assert answer.status == 200
+    assert proxied.count(reads(store_api)) == 1
+
+
+# --- answers that are failures ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "attempts", "words"),
+    [
+        pytest.param(Status(503), 503, 3, "unavailable", id="503"),
+        pytest.param(Status(429), 503, 3, "unavailable", id="429"),
+        pytest.param(Status(502), 503, 3, "unavailable", id="502"),
+        pytest.param(Status(504), 504, 3, "in time", id="504"),
+        pytest.param(Status(500), 502, 1, "failed", id="500"),
+        pytest.param(Status(401), 502, 1, "credentials", id="401"),
+        pytest.param(Status(403), 502, 1, "credentials", id="403"),
+        pytest.param(Cut(), 502, 3, "cut off", id="cut-before-the-answer"),
+        pytest.param(Cut(after_bytes=IN_THE_BODY), 502, 3, "cut off", id="cut-in-the-body"),
+        pytest.param(Garble(), 502, 1, "failed", id="garbled"),
+    ],
+)
+def test_each_store_failure_has_its_documented_code(
+    proxied: FaultProxy, store_api: str, fault: Any, status: int, attempts: int, words: str
+) -> None:
+    order_id = created(proxied)
+    proxied.add_fault(fault, reads(store_api))
+
+    answer, elapsed = timed("GET", f"/orders/{order_id}")
+
+    assert answer.status == status, answer.body
+    assert words in answer.message
+    assert answer.body["requestId"]
+    assert proxied.count(reads(store_api)) == attempts
+    assert_within_the_functions_time(elapsed)
+
+
+@pytest.mark.parametrize("fault", [Status(503), Cut(), Status(504)])
+def test_a_transient_failure_is_retried_and_the_caller_never_sees_it(
+    proxied: FaultProxy, store_api: str, fault: Any
+) -> None:
+    order_id = created(proxied)
+    proxied.add_fault(fault, reads(store_api), times=2)
+
+    answer, _ = timed("GET", f"/orders/{order_id}")
+
+    assert answer.status == 200
+    assert answer.body["orderId"] == order_id
+    assert proxied.count(reads(store_api)) == 3
+
+
+def test_a_rejected_token_never_reaches_the_answer_or_the_log(
+    connect: Callable[..., None], fault_proxy: FaultProxy, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "AstraCS:do-not-leak-0123456789"
+    connect(fault_proxy.url, token=token)
+    fault_proxy.add_fault(Status(401))
+    caplog.set_level(logging.DEBUG)
+
+    answer, _ = timed("GET", f"/orders/{uuid.uuid4()}")
+
+    assert answer.status == 502
+    assert token not in str(answer.body)
+    for record in caplog.records:
+        assert token not in str(record.__dict__)
+
+
+# --- malformed success answers (Data API) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("store_api", ["data"])
+def test_a_find_one_answered_without_a_document_is_502_never_404(proxied: FaultProxy, store_api: str) -> None:
+    proxied.add_fault(Respond(200, json={}), reads(store_api))
+
+    answer, _ = timed("GET", f"/orders/{uuid.uuid4()}")
+
+    assert answer.status == 502
+
+
+@pytest.mark.parametrize("store_api", ["data"])
+def test_an_insert_answered_without_the_inserted_id_is_502_never_201(
+    proxied: FaultProxy, store_api: str
+) -> None:
+    proxied.add_fault(Respond(200, json={"status": {}}), writes(store_api))
+
+    answer, _ = timed("POST", "/orders", ORDER)
+
+    assert answer.status == 502
+    listed = invoke("GET", "/orders")
+    assert listed.body["items"] == []
+
+
+# --- answers lost after the store applied the write -----------------------------------------------------
+
+
+def test_a_create_whose_answer_was_lost_is_201_stored_once_and_replays_as_200(
+    proxied: FaultProxy, store_api: str
+) -> None:
+    # Given the collection exists, and the store applies the next write but its answer is lost
+    first = created(proxied)
+    proxied.add_fault(DropAnswer(), writes(store_api), times=1)
+
+    # When an order is created with an Idempotency-Key
+    answer, _ = timed("POST", "/orders", ORDER, headers={"Idempotency-Key": "lost-answer-1"})
+
+    # Then it is new (201), the write was attempted again, and exactly one order is stored
+    assert answer.status == 201, answer.body
+    assert proxied.count(writes(store_api)) == 2
+    listed = invoke("GET", "/orders").body["items"]
+    assert sorted(item["orderId"] for item in listed) == sorted([first, answer.body["orderId"]])
+    # And a replay of the same request is recognised as one
+    replay = invoke("POST", "/orders", ORDER, headers={"Idempotency-Key": "lost-answer-1"})
+    assert (replay.status, replay.body) == (200, answer.body)
+
+
+def test_a_status_change_whose_answer_was_lost_is_200_and_applied_once(
+    proxied: FaultProxy, store_api: str
+) -> None:
+    order_id = created(proxied)
+    change = Match(body='"updateOne"') if store_api == "data" else Match(method="PUT")
+    proxied.add_fault(DropAnswer(), change, times=1)
+
+    answer, _ = timed("PATCH", f"/orders/{order_id}", {"status": "PAID"})
+
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "PAID"
+    assert invoke("GET", f"/orders/{order_id}").body == answer.body
+
+
+def test_nothing_stored_is_lost_or_changed_by_any_fault(proxied: FaultProxy, store_api: str) -> None:
+    order_ids = [created(proxied) for _ in range(2)]
+    before = {order_id: invoke("GET", f"/orders/{order_id}").body for order_id in order_ids}
+
+    # Left out: a delay (a write that arrives late is applied late; its 504 says the outcome is unknown)
+    # and a garbled 200 (the Document API confirms a DELETE by its status alone).
+    for fault in (Status(503), Cut(), Status(500), Status(401)):
+        proxied.add_fault(fault)
+        for order_id in order_ids:
+            patched = invoke("PATCH", f"/orders/{order_id}", {"status": "PAID"}, remaining_ms=REMAINING_MS)
+            assert patched.status >= 500
+            assert invoke("DELETE", f"/orders/{order_id}", remaining_ms=REMAINING_MS).status >= 500
+        proxied.settle()
+        proxied.clear()
+
+    after = {order_id: invoke("GET", f"/orders/{order_id}").body for order_id in order_ids}
+    assert after == before
