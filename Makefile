@@ -7,12 +7,18 @@ BIN := $(VENV)/bin
 PORT ?= 3000
 STARGATE_PORT ?= 8082
 DATA_DIR ?= .local-data
+# make load: empty LOAD_URL starts the API like `make run` (free ports, temporary data) and stops it after.
+LOAD_URL ?=
+LOAD_USERS ?= 8
+LOAD_SECONDS ?= 30
+LOAD_REQUESTS ?= 20000
+LOAD_REPORT ?= load-report.html
 export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := npx --no-install cdk
 
-.PHONY: help install run stargate test test-integration lint format typecheck openapi synth deploy destroy smoke clean
+.PHONY: help install run stargate load test test-integration lint format typecheck openapi synth deploy destroy smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -34,6 +40,10 @@ run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedd
 
 stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)
+
+load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: LOAD_USERS, LOAD_SECONDS, LOAD_REQUESTS, LOAD_REPORT
+	$(BIN)/python bench/load/run.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) \
+		--requests $(LOAD_REQUESTS) --report "$(LOAD_REPORT)" $(if $(LOAD_URL),--url "$(LOAD_URL)")
 
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
 	$(BIN)/python -m pytest
