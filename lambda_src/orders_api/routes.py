@@ -27,6 +27,7 @@ def errors(**described: str) -> dict[int, OpenAPIResponse]:
     """OpenAPI entries for error answers (``e409="..."``), plus the store failures every route can meet."""
     entries = {
         **{int(code.removeprefix("e")): text for code, text in described.items()},
+        401: "The request carries no caller identity (unsigned, or signed for another API).",
         422: "The request is not valid; `errors` names each offending field.",
         502: "The order store failed or rejected the service's credentials.",
         503: "The order store is unavailable.",
@@ -55,10 +56,11 @@ def current_caller() -> Caller:
         },
         201: {"description": "The stored order.", "content": {JSON: {"model": Order}}},
         **errors(
-            e400="The body is not valid JSON.",
+            e400="The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
+            "characters.",
             e409="The Idempotency-Key was used with a different body.",
             e413="The body is over 64 KiB.",
-            e415="The body is not sent as application/json.",
+            e415="The body is not sent as application/json (any letter case; UTF-8 only).",
         ),
     },
 )
@@ -135,11 +137,12 @@ def get_order(orderId: OrderId) -> Order:
     responses={
         200: {"description": "The updated order.", "content": {JSON: {"model": Order}}},
         **errors(
-            e400="The body is not valid JSON.",
+            e400="The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
+            "characters.",
             e404="No such order.",
             e409="The lifecycle does not allow this change, or another request changed the order meanwhile.",
             e413="The body is over 64 KiB.",
-            e415="The body is not sent as application/json.",
+            e415="The body is not sent as application/json (any letter case; UTF-8 only).",
         ),
     },
 )

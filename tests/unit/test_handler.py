@@ -434,6 +434,11 @@ def test_a_failing_store_is_a_5xx_with_a_message_never_a_404_and_never_the_token
     assert answer.message
     assert TOKEN not in json.dumps(answer.body)
     assert "Traceback" not in json.dumps(answer.body)
+    # The caller learns the kind of failure, not the store's internals (namespace, codes, answers)
+    assert "shop" not in answer.message
+    assert "Namespace" not in answer.message
+    assert "Server error" not in answer.message
+    assert set(answer.body) == {"message", "requestId"}
 
 
 def test_a_document_missing_in_stargate_is_404(stargate: responses.RequestsMock) -> None:

@@ -286,6 +286,21 @@ def test_fractional_secret_max_age_never_becomes_zero() -> None:
         assert outcome.secret_max_age >= 1
 
 
+@pytest.mark.parametrize("token", [f"{TOKEN}\nX-Injected: yes", f"{TOKEN} x", f"{TOKEN}\x00"])
+def test_a_token_that_cannot_travel_in_a_header_is_refused_without_showing_it(token: str) -> None:
+    environment = {
+        "STARGATE_URL": "http://localhost:8082",
+        "STARGATE_NAMESPACE": "shop",
+        "STARGATE_TOKEN": token,
+    }
+
+    with pytest.raises(ConfigurationError) as raised:
+        StoreSettings.from_env(environment)
+
+    assert "STARGATE_TOKEN" in str(raised.value)
+    assert TOKEN not in str(raised.value)
+
+
 def test_error_message_never_shows_the_token_or_password() -> None:
     # Given a broken environment full of credentials
     environment = {
