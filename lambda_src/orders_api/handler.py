@@ -74,7 +74,8 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
 def _problem_message(problem: dict[str, Any]) -> str:
     if problem.get("type") == "string_pattern_mismatch":  # only the Idempotency-Key has a pattern
         return "must be visible ASCII characters only (no spaces, line breaks or accented letters)"
-    return str(problem.get("msg", "is not valid"))
+    # Pydantic prefixes the messages of our own validators with "Value error, ".
+    return str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
 
 
 def _field_name(location: Any) -> str:
