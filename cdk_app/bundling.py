@@ -5,6 +5,10 @@ target platform, then the ``orders_api`` package is copied beside it. Both steps
 ``.build/`` by a hash of their inputs, so a repeated synth reuses the directory and a code change
 only re-copies the package (the dependencies are hard-linked). The same hash is the CDK asset hash,
 so CDK does not fingerprint the directory again and the template stays the same across machines.
+
+Modes are normalised (folders 755, files 644): the CDK CLI zips them as they are, and Lambda runs the
+code as another user, so a build under a strict umask (077) would otherwise fail every invocation
+with ``Runtime.ImportModuleError ... Permission denied``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ LAMBDA_SOURCE_DIR: Final = REPO_ROOT / "lambda_src"
 BUILD_ROOT: Final = REPO_ROOT / ".build" / "lambda"
 PACKAGE_NAME: Final = "orders_api"
 # Bump when the layout of a built asset changes, so old cache entries are not reused.
-_BUILD_FORMAT: Final = "1"
+_BUILD_FORMAT: Final = "2"
+DIRECTORY_MODE: Final = 0o755
+FILE_MODE: Final = 0o644
 _SKIPPED_DIRS: Final = frozenset({"__pycache__"})
 _SKIPPED_SUFFIXES: Final = frozenset({".pyc", ".pyo"})
 # A scratch directory this old belongs to a synth that was killed, not to one still running.
@@ -136,6 +142,7 @@ def _build_once(final_dir: Path, build: Callable[[Path], None]) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=".tmp-", dir=final_dir.parent))
     try:
         build(scratch)
+        _normalise_modes(scratch)
         try:
             scratch.rename(final_dir)
         except OSError:
@@ -145,6 +152,16 @@ def _build_once(final_dir: Path, build: Callable[[Path], None]) -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _prune_siblings(final_dir)
+
+
+def _normalise_modes(root: Path) -> None:
+    """Folders 755 and files 644 whatever the umask was (hard-linked cache files included)."""
+    root.chmod(DIRECTORY_MODE)
+    for folder, subfolders, files in os.walk(root):
+        for name in subfolders:
+            os.chmod(os.path.join(folder, name), DIRECTORY_MODE)
+        for name in files:
+            os.chmod(os.path.join(folder, name), FILE_MODE)
 
 
 def _prune_siblings(keep: Path) -> None:

@@ -170,3 +170,32 @@ def test_the_same_build_for_this_host_imports_the_handler_with_nothing_else_on_t
     assert imported["site"] == []
     [so] = Path(imported["pydantic_core"]).parent.glob("_pydantic_core*.so")
     assert _elf_machine(so) == (EM_X86_64 if platform.machine() == "x86_64" else EM_AARCH64)
+
+
+def _modes(root: Path) -> dict[str, set[int]]:
+    modes: dict[str, set[int]] = {"dirs": set(), "files": set()}
+    for path in root.rglob("*"):
+        modes["dirs" if path.is_dir() else "files"].add(path.stat().st_mode & 0o777)
+    return modes
+
+
+def test_every_file_of_the_asset_is_readable_by_the_lambda_runtime(lambda_asset: BuiltAsset) -> None:
+    assert _modes(lambda_asset.path) == {"dirs": {0o755}, "files": {0o644}}
+
+
+def test_an_asset_built_under_a_strict_umask_is_still_readable(tmp_path: Path) -> None:
+    # Given a small function and one pinned wheel, built while the umask is 077
+    source = tmp_path / "src"
+    (source / "orders_api").mkdir(parents=True)
+    (source / "orders_api" / "handler.py").write_text("def lambda_handler(event, context):\n    return {}\n")
+    (source / "requirements.txt").write_text("six==1.17.0\n")
+    previous = os.umask(0o077)
+    try:
+        asset = build_function_asset(LAMBDA_TARGET, source, tmp_path / "build")
+    finally:
+        os.umask(previous)
+
+    # Then the CDK CLI would zip folders 755 and files 644, which Lambda's user can read
+    assert (asset.path / "six.py").is_file()
+    assert _modes(asset.path) == {"dirs": {0o755}, "files": {0o644}}
+    assert asset.path.stat().st_mode & 0o777 == 0o755
