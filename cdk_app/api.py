@@ -6,7 +6,7 @@ import json
 from typing import Final
 
 import jsii
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -95,9 +95,12 @@ class OrdersHttpApi(Construct):
             cors_preflight=_cors(config),
         )
 
+        # Under /aws/vendedlogs/: API Gateway then delivers without adding a statement to the account's
+        # one CloudWatch Logs resource policy, whose size limit an account with many APIs reaches.
         self.access_log_group = logs.LogGroup(
             self,
             "AccessLogs",
+            log_group_name=f"/aws/vendedlogs/apigateway/{Stack.of(self).stack_name}/access-logs",
             retention=retention_days(config.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
