@@ -90,7 +90,8 @@ class OrdersFunction(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             # Lambda drops records below this level whatever Powertools' level is, so the two are kept equal.
             application_log_level_v2=_APPLICATION_LOG_LEVELS[config.log_level],
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # INFO keeps the platform's START and REPORT lines: duration, memory, Init Duration.
+            system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment=_environment(config, secret, cursor_key),
         )
         secret.grant_read(self.function)

@@ -41,6 +41,8 @@ def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Syn
 
     assert logging["LogFormat"] == "JSON"
     assert logging["ApplicationLogLevel"] == "INFO"
+    # The platform's REPORT line (duration, memory, Init Duration) is logged at INFO
+    assert logging["SystemLogLevel"] == "INFO"
     log_group = default_stack.resources("AWS::Logs::LogGroup")[logging["LogGroup"]["Ref"]]
     assert log_group["Properties"]["RetentionInDays"] == 30
 
