@@ -39,6 +39,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "stargateCollection": "orders",
     "storeApi": DEFAULT_STORE_API,
     "existingSecret": "",
+    # Keep the token secret when the stack is destroyed: a destroy should not also throw away the token.
+    "retainSecret": True,
     "apiAuth": "iam",
     "throttleRateLimit": 50,
     "throttleBurstLimit": 100,
@@ -81,6 +83,7 @@ class OrdersApiConfig:
     stargate_collection: str
     store_api: StoreApi
     existing_secret: str | None
+    retain_secret: bool
     api_auth: ApiAuth
     throttle_rate_limit: float
     throttle_burst_limit: int
@@ -118,6 +121,7 @@ class OrdersApiConfig:
             stargate_collection=reader.identifier("stargateCollection"),
             store_api=cast(StoreApi, reader.choice("storeApi", STORE_APIS)),
             existing_secret=reader.secret("existingSecret"),
+            retain_secret=reader.flag("retainSecret"),
             api_auth=cast(ApiAuth, reader.choice("apiAuth", API_AUTH_MODES)),
             throttle_rate_limit=reader.number("throttleRateLimit", minimum=1, maximum=10_000),
             throttle_burst_limit=int(

@@ -17,7 +17,9 @@ class StoreSecret(Construct):
     The secret may hold a plain token, ``{"token": ...}`` or ``{"username": ..., "password": ...}``.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, existing: str | None) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, existing: str | None, retain: bool = True
+    ) -> None:
         super().__init__(scope, construct_id)
         self.created = existing is None
         self.secret: secretsmanager.ISecret
@@ -32,6 +34,9 @@ class StoreSecret(Construct):
                 generate_secret_string=secretsmanager.SecretStringGenerator(
                     password_length=40, exclude_punctuation=True
                 ),
+                # Retained by default: `cdk destroy` leaves the token in place (retainSecret=false deletes
+                # it, with Secrets Manager's recovery window).
+                removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
             )
             acknowledge(
                 secret,

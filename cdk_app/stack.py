@@ -32,7 +32,9 @@ class OrdersApiStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, description="Orders API: HTTP API, Lambda, Stargate / Astra DB")
         self.config = config
-        self.store_secret = StoreSecret(self, "StoreSecret", existing=config.existing_secret)
+        self.store_secret = StoreSecret(
+            self, "StoreSecret", existing=config.existing_secret, retain=config.retain_secret
+        )
         self.cursor_key = CursorKeySecret(self, "CursorKey")
         self.orders_function = OrdersFunction(
             self,

@@ -104,6 +104,7 @@ def test_invalid_configuration_stops_the_synth_before_anything_is_built() -> Non
         ("corsAllowOrigins", ["*"], "cors_allow_origins", ("*",)),
         ("tracing", "false", "tracing", False),
         ("tracing", " True ", "tracing", True),
+        ("retainSecret", "false", "retain_secret", False),
     ],
 )
 def test_values_are_read_the_way_a_deployer_writes_them(

@@ -67,6 +67,8 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
         "SECRET_MAX_AGE_SECONDS": "300",
         "CURSOR_SECRET_ID": cursor_key_ref,
     }
+    # The token outlives `cdk destroy` unless retainSecret=false
+    assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Retain", "Retain")
     # The secret starts with a generated placeholder; no value is written into the template.
     assert "GenerateSecretString" in secret["Properties"]
     assert "SecretString" not in secret["Properties"]

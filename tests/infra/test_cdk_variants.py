@@ -36,6 +36,13 @@ def test_auth_none_opens_every_route_and_warns(synth: SynthFactory) -> None:
     )
 
 
+def test_retain_secret_false_deletes_the_token_secret_with_the_stack(synth: SynthFactory) -> None:
+    stack = synth(retainSecret="false")
+
+    store_secret = stack.ref(stack.stack.store_secret.secret.secret_arn)["Ref"]
+    assert stack.resources("AWS::SecretsManager::Secret")[store_secret]["DeletionPolicy"] == "Delete"
+
+
 def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: SynthFactory) -> None:
     stack = synth(existingSecret=SECRET_ARN)
 
