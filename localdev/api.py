@@ -10,6 +10,7 @@ Like a Lambda execution environment, it handles one request at a time.
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 import uuid
@@ -125,7 +126,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _invoke(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._refuse(411, "Send the body with a Content-Length; chunked bodies are not read locally.")
+            return
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self._refuse(400, "The Content-Length header is not a number.")
+            return
+        length = int(declared)
         if length > GATEWAY_MAX_BODY:
             self._send(413, {"Content-Type": "application/json"}, b'{"message":"Request Entity Too Large"}')
             self.close_connection = True
@@ -142,6 +150,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(v) for v in values)
         self._send(int(result.get("statusCode", 200)), headers, data, result.get("cookies") or [])
+
+    def _refuse(self, status: int, message: str) -> None:
+        body = json.dumps({"message": message}).encode()
+        self._send(status, {"Content-Type": "application/json"}, body)
+        self.close_connection = True
 
     def _send(
         self, status: int, headers: dict[str, str], data: bytes, cookies: list[str] | None = None

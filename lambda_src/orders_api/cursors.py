@@ -2,9 +2,10 @@
 
 A store's position (its own opaque string: a page state, ids already returned, the status filter) is
 sealed with an HMAC-SHA256 tag over the caller's id and the position, under a key only the function
-holds: ``<position>.<tag>``. A cursor that was edited, forged, or issued to another caller fails the
-tag check and is answered 400 before any store call, so no caller-made page state ever reaches the
-store. The store still checks that the position was issued for the same ``status`` filter.
+holds: ``<position>.<tag>``. A cursor that was edited (its tag included), forged, or issued to
+another caller fails the tag check and is answered 400 before any store call, so no caller-made page
+state ever reaches the store. The store still checks that the position was issued for the same
+``status`` filter.
 
 Where the key lives: deployed, in its own Secrets Manager secret that the stack generates
 (``CURSOR_SECRET_ID``; 64 random characters, never in the template); locally, ``CURSOR_KEY``
@@ -24,10 +25,11 @@ would add a dependency and a format for what is one tag over two strings.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
+import json
 import os
+import re
 from collections.abc import Callable, Mapping
 
 from orders_api.errors import ConfigurationError, InvalidCursor
@@ -35,6 +37,8 @@ from orders_api.identity import Caller
 from orders_api.secret_values import SecretReader
 
 TAG_BYTES = 16
+# The tag exactly as seal() writes it: 16 bytes in unpadded URL-safe base64.
+_TAG = re.compile(r"[A-Za-z0-9_-]{22}")
 MIN_KEY_CHARACTERS = 32
 _KEY_LABEL = b"orders-api cursor seal v1"
 
@@ -53,18 +57,16 @@ class CursorSeal:
     def open(self, caller: Caller, cursor: str) -> str:
         """The position inside ``cursor``; InvalidCursor unless this API sealed it for ``caller``."""
         position, dot, tag_text = cursor.rpartition(".")
-        if not dot or not position or not cursor.isascii():
+        if not dot or not position or not cursor.isascii() or not _TAG.fullmatch(tag_text):
             raise InvalidCursor()
-        try:
-            tag = base64.urlsafe_b64decode(tag_text + "=" * (-len(tag_text) % 4))
-        except (binascii.Error, ValueError) as error:
-            raise InvalidCursor() from error
+        tag = base64.urlsafe_b64decode(tag_text + "=" * (-len(tag_text) % 4))
         if not hmac.compare_digest(tag, self._tag(caller, position)):
             raise InvalidCursor()
         return position
 
     def _tag(self, caller: Caller, position: str) -> bytes:
-        message = b"\0".join([caller.id.encode("utf-8", "surrogatepass"), position.encode("ascii")])
+        # A JSON pair: no caller id and position can be shifted into one another.
+        message = json.dumps([caller.id, position]).encode()
         return hmac.new(self._key(), message, hashlib.sha256).digest()[:TAG_BYTES]
 
     def _key(self) -> bytes:

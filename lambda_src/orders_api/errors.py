@@ -64,6 +64,8 @@ class StoreError(OrdersError):
 
     status_code = 502
     public_message = "The order store failed to carry out the request."
+    # False when the store cannot have applied the request (no connection, or it said 429/503).
+    may_have_applied = True
 
 
 class StoreAnswerBroken(StoreError):

@@ -28,6 +28,8 @@ API_TITLE = "Orders API"
 API_VERSION = "1.0.0"
 JSON = "application/json"
 MAX_FIELD_NAME = 64
+# A body of unknown keys would otherwise be echoed back many times over.
+MAX_REPORTED_PROBLEMS = 10
 # Kept free of store calls at the end of an invocation: time to log, flush metrics and answer.
 ANSWER_MARGIN_SECONDS = 1.0
 SEE_LOG = "The service's log has the details under this answer's requestId."
@@ -65,15 +67,17 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
         return _error(400, "The request body is not valid JSON.")
     details = [
         {"field": _field_name(problem.get("loc", ())), "message": _problem_message(problem)}
-        for problem in problems
+        for problem in problems[:MAX_REPORTED_PROBLEMS]
     ]
     summary = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
+    if len(problems) > MAX_REPORTED_PROBLEMS:
+        summary += f"; and {len(problems) - MAX_REPORTED_PROBLEMS} more"
     return _error(422, f"Invalid request: {summary}.", details)
 
 
 def _problem_message(problem: dict[str, Any]) -> str:
     if problem.get("type") == "string_pattern_mismatch":  # only the Idempotency-Key has a pattern
-        return "must be visible ASCII characters only (no spaces, line breaks or accented letters)"
+        return "must be visible ASCII characters only (no spaces, commas, line breaks or accented letters)"
     # Pydantic prefixes the messages of our own validators with "Value error, ".
     return str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
 
@@ -85,9 +89,13 @@ def _field_name(location: Any) -> str:
     if location and location[0] == "header":
         parts = ["-".join(word.capitalize() for word in part.split("-")) for part in parts]
     name = ".".join(parts) or (str(location[0]) if location else "request")
-    # A caller chooses unknown field names: echo them printable and short.
-    printable = "".join(c if c.isprintable() else "?" for c in name)
-    return printable if len(printable) <= MAX_FIELD_NAME else printable[: MAX_FIELD_NAME - 1] + "…"
+    return _echo(name, MAX_FIELD_NAME)
+
+
+def _echo(text: str, limit: int) -> str:
+    """Caller-chosen text as it may appear in an answer: printable, and short."""
+    printable = "".join(c if c.isprintable() else "?" for c in text)
+    return printable if len(printable) <= limit else printable[: limit - 1] + "…"
 
 
 @app.exception_handler(RequestUnsupportedContentType)
@@ -140,7 +148,7 @@ def _causes(error: BaseException) -> list[str]:
 @app.not_found
 def _no_route(error: Exception) -> Response[Any]:
     event = app.current_event
-    return _error(404, f"There is no route {event.http_method} {event.path}.")
+    return _error(404, f"There is no route {_echo(event.http_method, 16)} {_echo(event.path, 100)}.")
 
 
 @app.exception_handler(Exception)

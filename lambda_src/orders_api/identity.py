@@ -99,7 +99,8 @@ def _jwt_caller(claims: Mapping[str, Any]) -> Caller:
     issuer, subject = claims.get("iss"), claims.get("sub")
     if not (isinstance(issuer, str) and issuer and isinstance(subject, str) and subject):
         raise NotAuthenticated()
-    return Caller(f"jwt:{issuer}#{subject}", "jwt")
+    # "#" cannot appear in an issuer URL's id here: it is escaped, so the split is unambiguous.
+    return Caller(f"jwt:{issuer.replace('%', '%25').replace('#', '%23')}#{subject}", "jwt")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -10,10 +10,10 @@ import json
 import unicodedata
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 # Stargate stores every number as a double: larger integers would come back changed.
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -27,7 +27,11 @@ def _iso_utc(moment: datetime) -> str:
 # sequences and several scripts (Persian, Indic) need. Every other control or format character
 # (bidirectional overrides, zero-width spaces, byte-order marks ...) can disguise what a name says.
 _ALLOWED_FORMAT_CHARACTERS = frozenset("\u200c\u200d")
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# What makes a name visible: a letter, digit, punctuation mark or symbol, but none of the letters that
+# render as blank space (Hangul fillers, the blank braille pattern).
+_VISIBLE_CATEGORIES = frozenset({"L", "N", "P", "S"})
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
 def _visible_text(value: str) -> str:
@@ -37,10 +41,13 @@ def _visible_text(value: str) -> str:
             and character not in _ALLOWED_FORMAT_CHARACTERS
         ):
             raise ValueError(
-                f"must not contain control, invisible formatting or bidirectional characters "
+                f"must not contain control, invisible formatting, bidirectional or unassigned characters "
                 f"(found U+{ord(character):04X})"
             )
-    if not value.strip():
+    if not any(
+        unicodedata.category(character)[0] in _VISIBLE_CATEGORIES and character not in _BLANK_LOOKING
+        for character in value
+    ):
         raise ValueError("must contain a visible character")
     return value
 
@@ -48,8 +55,20 @@ def _visible_text(value: str) -> str:
 # Text a person reads: no control characters, no bidirectional overrides, not blank.
 VisibleText = Annotated[str, AfterValidator(_visible_text)]
 
-# ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T09:18:42.716Z
-Timestamp = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str, when_used="json")]
+
+def _plausible(moment: datetime) -> datetime:
+    # A stored timestamp far from now is damage, not an order: it would overflow date arithmetic.
+    if not 2000 <= moment.astimezone(UTC).year <= 9000:
+        raise ValueError("is not a plausible order time")
+    return moment
+
+
+# ISO 8601 in UTC with milliseconds, e.g. 2026-11-27T09:18:42.716Z; always with a time zone.
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_plausible),
+    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+]
 
 
 class OrderStatus(StrEnum):
@@ -79,22 +98,6 @@ class NewOrder(BaseModel):
     productPrice: Annotated[
         int, Field(ge=0, le=MAX_SAFE_INTEGER, description="Unit price in minor units (cents).")
     ]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _whole_floats_are_integers(cls, data: Any) -> Any:
-        # JSON has one number type: 2.0 is the integer 2 (as JSON Schema says); "2", true and 2.5 stay
-        # refused by the strict integer fields.
-        if isinstance(data, dict):
-            return {
-                key: int(value)
-                if key in ("productQuantity", "productPrice")
-                and isinstance(value, float)
-                and value.is_integer()
-                else value
-                for key, value in data.items()
-            }
-        return data
 
     def fingerprint(self) -> str:
         """A stable digest of the request, to tell a replay from a different order under one key."""

@@ -7,8 +7,9 @@ order comes near: at most 32 levels of nesting, numbers of at most 100 character
 on integer digits would otherwise raise in the middle of parsing), no ``NaN``/``Infinity`` (not JSON),
 no key twice. Every refusal is a 4xx with a message that says what to change.
 
-A body that passes is handed on normalised (decoded text, ``content-type: application/json``), so
-Powertools' own parser meets only bodies this module has already parsed once.
+A body that passes is handed on normalised (re-serialised from what was parsed here, numbers written
+as exact whole numbers being integers; ``content-type: application/json``), so Powertools' own parser
+meets only bodies this module has already parsed once.
 
 Hand-written rather than a JSON-schema or limits library: the standard ``json`` module exposes every
 hook needed (``parse_int``, ``parse_constant``, ``object_pairs_hook``), and the checks are a few lines.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from decimal import Decimal
 from typing import Any
 
 MAX_BODY_BYTES = 64 * 1024
@@ -66,7 +68,8 @@ def checked_event(event: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Refusal(422, "The request body must be one JSON object.")
     headers["content-type"] = JSON
-    return {**event, "headers": headers, "body": text, "isBase64Encoded": False}
+    # Handed on as parsed here (whole numbers as integers), so the routes see exactly this value.
+    return {**event, "headers": headers, "body": json.dumps(value), "isBase64Encoded": False}
 
 
 def parse_json(text: str) -> Any:
@@ -122,9 +125,14 @@ def _integer(text: str) -> int:
     return int(text)
 
 
-def _float(text: str) -> float:
+def _float(text: str) -> float | int:
+    # JSON has one number type: 2.0 is the integer 2 (as JSON Schema says). Decided on the exact
+    # decimal, not on a float, so 2.0000000000000001 or 1e-400 never round to a whole number.
     if len(text) > MAX_NUMBER_CHARS:
         raise _NumberTooLong(text[:20])
+    exact = Decimal(text)
+    if exact == exact.to_integral_value() and abs(exact.adjusted()) <= MAX_NUMBER_CHARS:
+        return int(exact)
     return float(text)
 
 

@@ -73,11 +73,11 @@ def create_order(
             alias="Idempotency-Key",
             min_length=1,
             max_length=128,
-            pattern=r"^[!-~]+$",
+            pattern=r"^[!-+\--~]+$",
             description=(
                 "Repeat a create safely: the same key and body return the same order. 1-128 visible "
-                "ASCII characters; keys are the caller's own: another caller's identical key names "
-                "another order."
+                "ASCII characters except the comma (API Gateway joins repeated headers with commas); "
+                "keys are the caller's own: another caller's identical key names another order."
             ),
         ),
     ] = None,

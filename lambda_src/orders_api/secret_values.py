@@ -10,6 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from orders_api.errors import ConfigurationError, StoreError
+from orders_api.store.http import within_budget
+
+
+class SecretUnreadable(StoreError):
+    """Secrets Manager did not give a secret the service needs (HTTP 502)."""
+
+    public_message = "The service could not read its credentials from Secrets Manager; try again shortly."
 
 
 class SecretReader:
@@ -22,7 +29,13 @@ class SecretReader:
         self._provider: Any = None
 
     def read(self, force_fetch: bool = False) -> str:
-        """The secret's value, from the cache unless it is older than ``max_age`` or forced."""
+        """The secret's value, from the cache unless it is older than ``max_age`` or forced.
+
+        Bounded by the request's time budget like a store call (a cached value returns at once).
+        """
+        return within_budget(lambda: self._read(force_fetch))
+
+    def _read(self, force_fetch: bool) -> str:
         from aws_lambda_powertools.utilities import parameters
 
         if self._provider is None:
@@ -30,7 +43,7 @@ class SecretReader:
         try:
             value = self._provider.get(self._secret_id, max_age=self._max_age, force_fetch=force_fetch)
         except parameters.exceptions.GetParameterError as error:
-            raise StoreError(f"{self._what} could not be read from Secrets Manager.") from error
+            raise SecretUnreadable(f"{self._what} could not be read from Secrets Manager.") from error
         if not isinstance(value, str):
             raise ConfigurationError(f"{self._what} must be a string secret, not binary.")
         return value

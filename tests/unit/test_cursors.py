@@ -71,11 +71,21 @@ def test_the_key_is_read_again_when_it_changes() -> None:
         pytest.param(f"{POSITION}.{'A' * 22}", id="forged-tag"),
         pytest.param(f"{POSITION}\u202e.{'A' * 22}", id="non-ascii"),
         pytest.param("." * 50, id="dots"),
+        pytest.param("{sealed}=", id="tag-with-padding"),
+        pytest.param("{sealed}!!", id="tag-with-trailing-junk"),
     ],
 )
 def test_anything_not_sealed_here_is_refused(cursor: str) -> None:
     with pytest.raises(InvalidCursor):
-        seal().open(ALICE, cursor)
+        seal().open(ALICE, cursor.format(sealed=seal().seal(ALICE, POSITION)))
+
+
+def test_caller_and_position_cannot_be_shifted_into_one_another() -> None:
+    cursor = seal().seal(Caller("jwt:i#x\0Y", "jwt"), POSITION)
+    position, tag = cursor.rsplit(".", 1)
+
+    with pytest.raises(InvalidCursor):
+        seal().open(Caller("jwt:i#x", "jwt"), f"Y\0{position}.{tag}")
 
 
 def test_keys_come_from_the_environment_and_must_be_long_enough() -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID, uuid4
 
 import pytest
+import requests
 import responses
-from responses import matchers
 from responses.registries import OrderedRegistry
 
 from orders_api.errors import InvalidCursor, StoreError
@@ -265,6 +265,59 @@ def test_list_gives_up_after_five_searches_and_hands_back_a_cursor(stargate: res
 # --- create, get, replace_status, delete -------------------------------------------------------------
 
 
+def writing(expected: StoredOrder) -> Callable[[Any], tuple[bool, str]]:
+    """Matches a PUT of ``expected``, whatever write id it carries."""
+
+    def match(request: Any) -> tuple[bool, str]:
+        document = dict(json.loads(request.body))
+        write_id = document.pop("lastWriteId", None)
+        if isinstance(write_id, str) and document == expected.to_document():
+            return True, ""
+        return False, f"not a write of {expected.orderId} with a write id"
+
+    return match
+
+
+def test_a_write_whose_answer_was_lost_is_read_back_not_sent_again(stargate: responses.RequestsMock) -> None:
+    # Given the store applies the PUT but its answer is lost
+    new = order()
+    stargate.get(document_url(new.orderId), body="", status=404)
+    stargate.put(document_url(new.orderId), body=requests.ConnectionError("connection reset"))
+
+    def as_written(request: Any) -> tuple[int, dict[str, str], str]:
+        return 200, {}, stargate.calls[1].request.body
+
+    stargate.add_callback(responses.GET, document_url(new.orderId), callback=as_written)
+
+    # When the order is created
+    stored, created = store().create(new)
+
+    # Then the write was sent once and recognised by its write id when read back
+    assert (stored, created) == (new, True)
+    assert [call.request.method for call in stargate.calls] == ["GET", "PUT", "GET"]
+
+
+def test_a_lost_write_that_someone_else_overwrote_is_a_failure_not_sent_again(
+    stargate: responses.RequestsMock,
+) -> None:
+    # Given the PUT's answer is lost and the order holds another request's write
+    current = order()
+    updated = current.model_copy(update={"status": OrderStatus.PAID})
+    stargate.put(document_url(current.orderId), body=requests.ConnectionError("connection reset"))
+    theirs = {
+        **current.model_copy(update={"status": OrderStatus.CANCELLED}).to_document(),
+        "lastWriteId": "x",
+    }
+    stargate.get(document_url(current.orderId), json=theirs)
+
+    # When the status is replaced
+    # Then the caller gets the store failure (502), and the other write is not undone by a resend
+    with pytest.raises(StoreError) as raised:
+        store().replace_status(current, updated)
+    assert raised.value.status_code == 502
+    assert [call.request.method for call in stargate.calls] == ["PUT", "GET"]
+
+
 def test_create_stores_an_absent_order(stargate: responses.RequestsMock) -> None:
     # Given no order has the id yet
     new = order()
@@ -272,7 +325,7 @@ def test_create_stores_an_absent_order(stargate: responses.RequestsMock) -> None
     stargate.put(
         document_url(new.orderId),
         json={"documentId": str(new.orderId)},
-        match=[matchers.json_params_matcher(new.to_document())],
+        match=[writing(new)],
     )
 
     # When the order is created
@@ -354,7 +407,7 @@ def test_replace_status_writes_the_whole_updated_order(stargate: responses.Reque
     stargate.put(
         document_url(current.orderId),
         json={"documentId": str(current.orderId)},
-        match=[matchers.json_params_matcher(updated.to_document())],
+        match=[writing(updated)],
     )
 
     # When its status is replaced

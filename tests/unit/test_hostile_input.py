@@ -151,6 +151,63 @@ def test_a_lone_surrogate_in_a_product_name_is_422(store: RecordingStore) -> Non
 
 @pytest.mark.parametrize(
     "name",
+    [
+        pytest.param("\u200d", id="lone-zero-width-joiner"),
+        pytest.param("\ufe0f", id="lone-variation-selector"),
+        pytest.param("\u0301", id="lone-combining-accent"),
+        pytest.param("\u3164", id="hangul-filler"),
+        pytest.param("\u2800", id="blank-braille"),
+        pytest.param("Tea\uffff", id="noncharacter"),
+        pytest.param("Tea\u0378", id="unassigned"),
+    ],
+)
+def test_product_names_that_show_nothing_are_422(store: RecordingStore, name: str) -> None:
+    assert_refused(post(json.dumps({**VALID, "productName": name})), 422, "productName")
+
+
+@pytest.mark.parametrize(
+    "raw_number",
+    ["2.0000000000000001", "1249.9999999999999", "9007199254740990.6", "1e-400", "1e99999999", "-1e309"],
+)
+def test_numbers_that_are_not_exactly_whole_are_422_never_rounded(
+    store: RecordingStore, raw_number: str
+) -> None:
+    answer = post('{"productName": "Tea", "productQuantity": 1, "productPrice": ' + raw_number + "}")
+
+    assert_refused(answer, 422, "productPrice")
+    assert store.orders == {}
+
+
+@pytest.mark.parametrize(("raw_number", "value"), [("2.0", 2), ("5e2", 500), ("1.250E3", 1250), ("-0.0", 0)])
+def test_numbers_written_as_exact_whole_numbers_are_integers(
+    store: RecordingStore, raw_number: str, value: int
+) -> None:
+    answer = post('{"productName": "Tea", "productQuantity": 1, "productPrice": ' + raw_number + "}")
+
+    assert answer.status == 201, answer.body
+    assert answer.body["productPrice"] == value
+
+
+def test_an_answer_about_many_unknown_fields_stays_small(store: RecordingStore) -> None:
+    body = {**VALID, **{f"u{index}": 1 for index in range(5000)}}
+
+    answer = post(json.dumps(body))
+
+    assert_refused(answer, 422, "and 4990 more")
+    assert len(answer.body["errors"]) == 10
+    assert len(json.dumps(answer.body)) < 4096
+
+
+def test_an_unknown_route_echoes_the_path_short_and_printable(store: RecordingStore) -> None:
+    answer = invoke("GET", "/x\u202e" + "a" * 8000)
+
+    assert answer.status == 404
+    assert len(answer.message) < 200
+    assert "\u202e" not in answer.message
+
+
+@pytest.mark.parametrize(
+    "name",
     ["Café crème", "緑茶", "قهوة", "👩\u200d💻 sticker", "कॉफ़ी", "Tea (green), 500 g"],
 )
 def test_product_names_in_any_script_are_accepted(store: RecordingStore, name: str) -> None:
@@ -246,7 +303,7 @@ def test_a_callers_own_key_from_a_new_session_of_its_role_replays(store: Recordi
     assert again.body == first.body
 
 
-@pytest.mark.parametrize("key", ["with space", "tab\tkey", "line\nbreak", "clé", "\u202ekey"])
+@pytest.mark.parametrize("key", ["with space", "tab\tkey", "line\nbreak", "clé", "\u202ekey", "a,b"])
 def test_idempotency_keys_are_visible_ascii(store: RecordingStore, key: str) -> None:
     answer = invoke("POST", "/orders", VALID, headers={"Idempotency-Key": key})
 

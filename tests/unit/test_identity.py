@@ -105,6 +105,13 @@ def test_a_jwt_caller_is_its_issuer_and_subject() -> None:
     assert caller_of(with_jwt({**claims, "iss": "https://other.example.com/"}), "jwt") != caller
 
 
+def test_jwt_issuer_and_subject_cannot_be_shifted_into_one_another() -> None:
+    one = caller_of(with_jwt({"iss": "https://a#b", "sub": "c"}), "jwt")
+    two = caller_of(with_jwt({"iss": "https://a", "sub": "b#c"}), "jwt")
+
+    assert one != two
+
+
 @pytest.mark.parametrize(
     "claims", [{}, {"sub": "u"}, {"iss": "https://i/"}, {"iss": "https://i/", "sub": ""}]
 )

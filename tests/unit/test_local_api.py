@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from localdev.api import LocalContext, http_api_event
+import pytest
+
+from localdev.api import LocalApiServer, LocalContext, http_api_event
 
 RECORDED = json.loads((Path(__file__).parent / "events" / "http_api_v2.json").read_text())
 
@@ -56,3 +62,43 @@ def test_the_local_context_counts_down() -> None:
 
     assert 0 < context.get_remaining_time_in_millis() <= 29_000
     assert context.aws_request_id != LocalContext().aws_request_id
+
+
+@pytest.fixture
+def local_server() -> Iterator[LocalApiServer]:
+    calls: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        calls.append(event)
+        return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+    server = LocalApiServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [
+        pytest.param(b"Content-Length: abc", 400, id="not-a-number"),
+        pytest.param(b"Content-Length: -5", 400, id="negative"),
+        pytest.param(b"Transfer-Encoding: chunked", 411, id="chunked"),
+    ],
+)
+def test_a_malformed_body_framing_is_refused_in_json_not_a_traceback(
+    local_server: LocalApiServer, header: bytes, status: int
+) -> None:
+    host, port = local_server.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=5) as raw:
+        raw.sendall(b"POST /orders HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        answer = b""
+        while chunk := raw.recv(65536):  # the server closes the connection after refusing
+            answer += chunk
+
+    assert answer.startswith(f"HTTP/1.1 {status} ".encode())
+    assert b'"message"' in answer

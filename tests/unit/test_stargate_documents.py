@@ -266,7 +266,7 @@ def test_put_answered_500_is_a_store_error_without_retry(stargate: responses.Req
         pytest.param(504, StoreTimeout, 504, id="504"),
     ],
 )
-def test_put_is_retried_twice_on_gateway_errors_then_fails(
+def test_put_is_sent_again_only_when_the_store_cannot_have_applied_it(
     stargate: responses.RequestsMock, status: int, error_type: type[StoreError], http_status: int
 ) -> None:
     # Given Stargate keeps answering a gateway error
@@ -276,8 +276,9 @@ def test_put_is_retried_twice_on_gateway_errors_then_fails(
     with pytest.raises(error_type) as raised:
         client().put(DOCUMENT_ID, DOCUMENT)
 
-    # Then the write was tried three times in all, and the caller gets the matching error
-    assert len(stargate.calls) == 3
+    # Then a 503 (refused before doing anything) was tried three times; after a 502 or 504 the write
+    # may have been applied, so it was not sent again; the caller gets the matching error
+    assert len(stargate.calls) == (3 if status == 503 else 1)
     assert raised.value.status_code == http_status
 
 

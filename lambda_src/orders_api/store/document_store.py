@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from uuid import UUID
 
 from pydantic import ValidationError
 
-from orders_api.errors import InvalidCursor, StoreError
+from orders_api.errors import InvalidCursor, StoreAnswerBroken, StoreError, StoreTimeout, StoreUnavailable
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.observability import logger
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
 from orders_api.store.stargate_documents import Document, StargateDocuments
 
+# The field that records which request last wrote the order.
+WRITE_ID = "lastWriteId"
 # Enough round trips to fill a page even when Stargate hands back short pages, but bounded.
 MAX_SEARCH_CALLS = 5
 
@@ -21,7 +24,8 @@ class DocumentOrderStore:
     """An ``OrderStore`` over one Document API collection; the document id is the order id.
 
     The Document API has no conditional write, so status changes are last-writer-wins: two concurrent
-    changes of one order can both succeed. The Data API store does not have this limit.
+    changes of one order can both succeed. The Data API store does not have this limit. Every write
+    carries a write id, so a write whose answer was lost is recognised by reading it back.
     """
 
     def __init__(self, documents: StargateDocuments) -> None:
@@ -31,8 +35,7 @@ class DocumentOrderStore:
         existing = self.get(order.orderId)
         if existing is not None:
             return existing, False
-        # PUT with an id chosen by us: a retried request overwrites itself instead of storing twice.
-        self._documents.put(str(order.orderId), order.to_document())
+        self._write(order)
         return order, True
 
     def get(self, order_id: UUID) -> StoredOrder | None:
@@ -47,8 +50,28 @@ class DocumentOrderStore:
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
         # A full PUT rather than a PATCH: a PATCH on a concurrently deleted order would leave a
         # partial document behind.
-        self._documents.put(str(updated.orderId), updated.to_document())
+        self._write(updated)
         return updated
+
+    def _write(self, order: StoredOrder) -> None:
+        """PUT the order; when the answer is lost, ask the store whether this very write landed.
+
+        The PUT is not sent twice (it could undo another request's write in between); its write id,
+        read back, tells our write from anyone else's.
+        """
+        write_id = uuid.uuid4().hex
+        try:
+            self._documents.put(str(order.orderId), {**order.to_document(), WRITE_ID: write_id})
+        except (StoreAnswerBroken, StoreTimeout, StoreUnavailable) as error:
+            if not error.may_have_applied:
+                raise
+            try:
+                stored = self._documents.get(str(order.orderId))
+            except StoreError:
+                raise error from None
+            if stored is None or stored.get(WRITE_ID) != write_id:
+                raise
+            logger.info("A write whose answer was lost had been applied", order_id=str(order.orderId))
 
     def delete(self, order_id: UUID) -> None:
         self._documents.delete(str(order_id))

@@ -66,15 +66,19 @@ class StargateDocuments:
         return data
 
     def put(self, document_id: str, document: Document) -> None:
-        """Create or fully replace the document (idempotent; creates the collection on first write)."""
-        response = self._call("PUT", self._document_url(document_id), json=document)
+        """Create or fully replace the document (creates the collection on first write).
+
+        Sent again only when the store cannot have applied it: a PUT repeated after a lost answer
+        would undo whatever another request wrote in between. The caller reads back instead.
+        """
+        response = self._call("PUT", self._document_url(document_id), repeat_safe=False, json=document)
         if response.status_code == 404:
             self._raise_if_namespace_missing(response)
         self._expect(response, 200, 201)
 
     def delete(self, document_id: str) -> None:
         """Delete the document; a document or collection that does not exist is already deleted."""
-        response = self._call("DELETE", self._document_url(document_id))
+        response = self._call("DELETE", self._document_url(document_id), repeat_safe=False)
         if response.status_code == 404:
             self._raise_if_namespace_missing(response)
             return
@@ -116,9 +120,13 @@ class StargateDocuments:
     def _document_url(self, document_id: str) -> str:
         return f"{self._collection_url}/{quote(document_id, safe='')}"
 
-    def _call(self, method: str, url: str, **kwargs: Any) -> HttpAnswer:
+    def _call(self, method: str, url: str, repeat_safe: bool = True, **kwargs: Any) -> HttpAnswer:
         """Send under the shared retry policy; after a 401, renew the token once and send again."""
-        return with_retries(lambda timeout: self._attempt(method, url, timeout, **kwargs), self._timeouts)
+        return with_retries(
+            lambda timeout: self._attempt(method, url, timeout, **kwargs),
+            self._timeouts,
+            repeat_safe=repeat_safe,
+        )
 
     def _attempt(self, method: str, url: str, timeout: tuple[float, float], **kwargs: Any) -> HttpAnswer:
         token = self._tokens.token()
