@@ -153,14 +153,14 @@ def _find_in_listing(client: OrdersClient, order_id: str, page_size: int, max_pa
     print(f"       (order not within the first {max_pages} pages; listing shape checked)")
 
 
-def _region(url: str) -> str | None:
+def region_of(url: str) -> str | None:
     match = _REGION_IN_HOST.search(urlsplit(url).hostname or "")
     if match:
         return match.group(1)
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
-def _deployed_url() -> str | None:
+def deployed_url() -> str | None:
     """The ApiUrl output that `make deploy` saved, if there is one."""
     try:
         outputs = json.loads(OUTPUTS_FILE.read_text())
@@ -183,12 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, default=10, help="pages to search for the new order")
     args = parser.parse_args(argv)
 
-    url = args.api_url or _deployed_url()
+    url = args.api_url or deployed_url()
     if not url or urlsplit(url).scheme not in ("http", "https"):
         print("Give the API URL: make smoke API_URL=https://<api-id>.execute-api.<region>.amazonaws.com/")
         return 2
     credentials: Credentials | None = None
-    region = _region(url)
+    region = region_of(url)
     if not args.no_auth:
         if region is None:
             print("Cannot tell the region from the URL: set AWS_REGION.")

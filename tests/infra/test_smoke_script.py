@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,7 +124,7 @@ def test_the_url_defaults_to_the_one_make_deploy_saved(
     outputs.write_text('{"OrdersApi": {"ApiUrl": "https://x1.execute-api.eu-west-1.amazonaws.com/"}}')
     monkeypatch.setattr(smoke, "OUTPUTS_FILE", outputs)
 
-    assert smoke._deployed_url() == "https://x1.execute-api.eu-west-1.amazonaws.com/"
+    assert smoke.deployed_url() == "https://x1.execute-api.eu-west-1.amazonaws.com/"
 
 
 def test_region_comes_from_the_environment_for_a_custom_domain(
@@ -131,6 +132,91 @@ def test_region_comes_from_the_environment_for_a_custom_domain(
 ) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-central-1")
 
-    assert smoke._region("https://orders.example.com/") == "eu-central-1"
-    assert smoke._region("https://x1.execute-api.us-west-2.amazonaws.com/") == "us-west-2"
+    assert smoke.region_of("https://orders.example.com/") == "eu-central-1"
+    assert smoke.region_of("https://x1.execute-api.us-west-2.amazonaws.com/") == "us-west-2"
     assert Path(smoke.__file__).name == "smoke.py"
+
+
+# --- scripts/call.py: one signed request ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def call(smoke: ModuleType) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("call", REPO_ROOT / "scripts" / "call.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def example_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@responses.activate
+@pytest.mark.usefixtures("example_credentials")
+def test_call_signs_a_next_cursor_request_with_its_query_in_canonical_order(call: ModuleType) -> None:
+    # Given a query whose parameters are not in sorted order (what curl before 8.x got wrong)
+    url = "https://abc123.execute-api.eu-west-1.amazonaws.com/"
+    responses.get(f"{url}orders", json={"items": [], "nextCursor": None})
+
+    # When the request is sent
+    status = call.main(["GET", "/orders?status=PAID&cursor=b.c&limit=5", "--url", url])
+
+    # Then its signature is the one API Gateway computes (sorted query), with the session token
+    [sent] = responses.calls
+    authorization = sent.request.headers["Authorization"]
+    assert status == 0
+    assert sent.request.headers["X-Amz-Security-Token"] == "session-token"
+    assert _signature(authorization) == _expected_signature(sent.request, authorization, "eu-west-1")
+
+
+@responses.activate
+@pytest.mark.usefixtures("example_credentials")
+def test_call_signs_extra_headers_and_the_json_body(call: ModuleType) -> None:
+    url = "https://abc123.execute-api.eu-west-1.amazonaws.com/"
+    responses.post(f"{url}orders", status=201, json={"orderId": "x"})
+
+    status = call.main(
+        ["POST", "/orders", '{"productName": "Tea"}', "-H", "Idempotency-Key: k-1", "--url", url]
+    )
+
+    [sent] = responses.calls
+    assert status == 0
+    assert sent.request.body == b'{"productName": "Tea"}'
+    assert "idempotency-key" in sent.request.headers["Authorization"].split("SignedHeaders=")[1]
+    assert _signature(sent.request.headers["Authorization"]) == _expected_signature(
+        sent.request, sent.request.headers["Authorization"], "eu-west-1"
+    )
+
+
+@pytest.mark.e2e
+@pytest.mark.usefixtures("example_credentials")
+def test_call_reaches_the_api_started_like_make_run(
+    call: ModuleType,
+    local_api: RunningApi,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # a localhost URL names no region
+    body = '{"productName": "Tea", "productQuantity": 1, "productPrice": 450}'
+
+    assert call.main(["POST", "/orders", body, "--url", local_api.url]) == 0
+    status, answer = capsys.readouterr().out.splitlines()
+    assert status == "201"
+    assert call.main(["GET", f"/orders/{json.loads(answer)['orderId']}", "--url", local_api.url]) == 0
+    assert call.main(["GET", "/orders/not-a-uuid", "--url", local_api.url]) == 1
+
+
+def test_call_without_a_url_says_how_to_give_one(
+    call: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys.modules["smoke"], "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+
+    assert call.main(["GET", "/orders"]) == 2
+    assert "--url" in capsys.readouterr().err
