@@ -17,8 +17,12 @@ export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := npx --no-install cdk
+# Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c stargateUrl=https://... --profile dev"
+CDK_ARGS ?=
+# Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
+APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: help install run stargate load test test-integration lint format typecheck openapi synth deploy destroy smoke clean
+.PHONY: help install run stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
@@ -64,14 +68,21 @@ format: $(BIN)/.installed ## Apply ruff's formatting and safe fixes
 openapi: $(BIN)/.installed ## Regenerate the committed OpenAPI document from the code
 	$(BIN)/python -m orders_api.openapi > openapi.json
 
-synth: $(BIN)/.installed node_modules/.installed ## cdk synth, offline, without Docker
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --no-notices --quiet
+bootstrap: $(BIN)/.installed node_modules/.installed ## cdk bootstrap, once per account and region (CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) bootstrap --no-notices $(CDK_ARGS)
 
-deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-outputs.json
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices --require-approval never --outputs-file cdk-outputs.json
+synth: $(BIN)/.installed node_modules/.installed ## cdk synth, offline, without Docker (CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --no-notices --quiet $(CDK_ARGS)
 
-destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force
+diff: $(BIN)/.installed node_modules/.installed ## cdk diff against the deployed stack (CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) diff --no-notices $(CDK_ARGS)
+
+deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-outputs.json (CDK_ARGS; refuses the placeholder URL)
+	$(BIN)/python -m cdk_app.deploy_check $(CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices $(APPROVAL) --outputs-file cdk-outputs.json $(CDK_ARGS)
+
+destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy (CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force $(CDK_ARGS)
 
 smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke [API_URL=https://...] [SMOKE_ARGS=--no-auth]
 	$(BIN)/python scripts/smoke.py $(API_URL) $(SMOKE_ARGS)
