@@ -39,6 +39,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "stargateCollection": "orders",
     "storeApi": DEFAULT_STORE_API,
     "existingSecret": "",
+    # The customer-managed KMS key an existing secret is encrypted with (empty: AWS managed key).
+    "existingSecretKmsKey": "",
     # Keep the token secret when the stack is destroyed: a destroy should not also throw away the token.
     "retainSecret": True,
     "apiAuth": "iam",
@@ -62,6 +64,7 @@ _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 _SECRET_ARN = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
 )
+_KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -83,6 +86,7 @@ class OrdersApiConfig:
     stargate_collection: str
     store_api: StoreApi
     existing_secret: str | None
+    existing_secret_kms_key: str | None
     retain_secret: bool
     api_auth: ApiAuth
     throttle_rate_limit: float
@@ -121,6 +125,7 @@ class OrdersApiConfig:
             stargate_collection=reader.identifier("stargateCollection"),
             store_api=cast(StoreApi, reader.choice("storeApi", STORE_APIS)),
             existing_secret=reader.secret("existingSecret"),
+            existing_secret_kms_key=reader.kms_key("existingSecretKmsKey"),
             retain_secret=reader.flag("retainSecret"),
             api_auth=cast(ApiAuth, reader.choice("apiAuth", API_AUTH_MODES)),
             throttle_rate_limit=reader.number("throttleRateLimit", minimum=1, maximum=10_000),
@@ -134,6 +139,10 @@ class OrdersApiConfig:
             cors_allow_origins=reader.origins("corsAllowOrigins"),
             tracing=reader.flag("tracing"),
         )
+        if config.existing_secret_kms_key and not config.existing_secret:
+            reader.problems["existingSecretKmsKey"] = (
+                "goes with existingSecret (the stack's own secret needs none)"
+            )
         if reader.problems:
             raise ConfigError(reader.problems)
         return config
@@ -224,6 +233,14 @@ class _Reader:
         elif not _SECRET_NAME.fullmatch(value):
             self.problems[key] = f"must be a secret name or complete secret ARN, got {value!r}"
         return value
+
+    def kms_key(self, key: str) -> str | None:
+        value = self.text(key)
+        if value and not _KMS_KEY_ARN.fullmatch(value):
+            self.problems[key] = (
+                f"must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got {value!r}"
+            )
+        return value or None
 
     def email(self, key: str) -> str | None:
         value = self.text(key)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import AssetHashType, Duration, RemovalPolicy
+from aws_cdk import AssetHashType, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -51,7 +52,9 @@ class OrdersFunction(Construct):
         *,
         config: OrdersApiConfig,
         secret: secretsmanager.ISecret,
+        secret_id: str,
         cursor_key: secretsmanager.ISecret,
+        secret_key: kms.IKey | None = None,
         source_dir: Path = LAMBDA_SOURCE_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -92,9 +95,19 @@ class OrdersFunction(Construct):
             application_log_level_v2=_APPLICATION_LOG_LEVELS[config.log_level],
             # INFO keeps the platform's START and REPORT lines: duration, memory, Init Duration.
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
-            environment=_environment(config, secret, cursor_key),
+            environment=_environment(config, secret_id, cursor_key),
         )
         secret.grant_read(self.function)
+        if secret_key is not None:
+            # Only for reading the secret through Secrets Manager, never for anything else.
+            via_secrets_manager = f"secretsmanager.{Stack.of(self).region}.amazonaws.com"
+            self.function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["kms:Decrypt"],
+                    resources=[secret_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": via_secrets_manager}},
+                )
+            )
         cursor_key.grant_read(self.function)
 
         # Acknowledged on the policy, not the role, so nothing else on the role inherits it.
@@ -109,7 +122,7 @@ class OrdersFunction(Construct):
 
 
 def _environment(
-    config: OrdersApiConfig, secret: secretsmanager.ISecret, cursor_key: secretsmanager.ISecret
+    config: OrdersApiConfig, secret_id: str, cursor_key: secretsmanager.ISecret
 ) -> dict[str, str]:
     environment = {
         "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
@@ -121,8 +134,8 @@ def _environment(
         "STARGATE_URL": config.stargate_url,
         "STARGATE_NAMESPACE": config.stargate_namespace,
         "STARGATE_COLLECTION": config.stargate_collection,
-        # The secret's ARN only; the token is read at run time and cached for SECRET_MAX_AGE_SECONDS.
-        "STARGATE_SECRET_ID": secret.secret_arn,
+        # The secret's ARN or name only; the token is read at run time, cached for SECRET_MAX_AGE_SECONDS.
+        "STARGATE_SECRET_ID": secret_id,
         "SECRET_MAX_AGE_SECONDS": str(SECRET_MAX_AGE_SECONDS),
         # The key that seals list cursors, read the same way.
         "CURSOR_SECRET_ID": cursor_key.secret_arn,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -18,11 +19,24 @@ class StoreSecret(Construct):
     """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, existing: str | None, retain: bool = True
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        existing: str | None,
+        kms_key: str | None = None,
+        retain: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.created = existing is None
         self.secret: secretsmanager.ISecret
+        # What the function is told to read: the ARN, or for a secret given by name the name itself,
+        # which GetSecretValue resolves exactly (a partial ARN may match another secret, or none).
+        self.secret_id: str
+        # The customer-managed key an existing secret is encrypted with; the reader needs kms:Decrypt.
+        self.encryption_key: kms.IKey | None = (
+            kms.Key.from_key_arn(self, "EncryptionKey", kms_key) if kms_key else None
+        )
         if existing is None:
             secret = secretsmanager.Secret(
                 self,
@@ -46,10 +60,13 @@ class StoreSecret(Construct):
                 "function picks it up within SECRET_MAX_AGE_SECONDS.",
             )
             self.secret = secret
+            self.secret_id = secret.secret_arn
         elif existing.startswith("arn:"):
             self.secret = secretsmanager.Secret.from_secret_complete_arn(self, "Secret", existing)
+            self.secret_id = existing
         else:
             self.secret = secretsmanager.Secret.from_secret_name_v2(self, "Secret", existing)
+            self.secret_id = existing
 
 
 class CursorKeySecret(Construct):

@@ -33,7 +33,11 @@ class OrdersApiStack(Stack):
         super().__init__(scope, construct_id, description="Orders API: HTTP API, Lambda, Stargate / Astra DB")
         self.config = config
         self.store_secret = StoreSecret(
-            self, "StoreSecret", existing=config.existing_secret, retain=config.retain_secret
+            self,
+            "StoreSecret",
+            existing=config.existing_secret,
+            kms_key=config.existing_secret_kms_key,
+            retain=config.retain_secret,
         )
         self.cursor_key = CursorKeySecret(self, "CursorKey")
         self.orders_function = OrdersFunction(
@@ -41,6 +45,8 @@ class OrdersApiStack(Stack):
             "OrdersFunction",
             config=config,
             secret=self.store_secret.secret,
+            secret_id=self.store_secret.secret_id,
+            secret_key=self.store_secret.encryption_key,
             cursor_key=self.cursor_key.secret,
             source_dir=source_dir,
         )

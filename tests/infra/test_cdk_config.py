@@ -129,3 +129,14 @@ def test_a_url_for_the_other_store_api_is_pointed_out(store_api: str, url: str, 
     assert (mismatch is not None) == warned
     if mismatch is not None:
         assert f"storeApi is {store_api}" in mismatch
+
+
+def test_a_kms_key_is_an_arn_and_goes_with_an_existing_secret() -> None:
+    key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab"
+    assert _config(existingSecret="orders/token", existingSecretKmsKey=key).existing_secret_kms_key == key
+    with pytest.raises(ConfigError) as alone:
+        _config(existingSecretKmsKey=key)
+    assert alone.value.keys == ("existingSecretKmsKey",)
+    with pytest.raises(ConfigError) as malformed:
+        _config(existingSecret="orders/token", existingSecretKmsKey="alias/orders")
+    assert malformed.value.keys == ("existingSecretKmsKey",)

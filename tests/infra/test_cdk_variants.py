@@ -52,16 +52,38 @@ def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: S
     assert _secret_resources(stack) == [SECRET_ARN]
 
 
-def test_existing_secret_by_name_is_read_through_its_partial_arn(synth: SynthFactory) -> None:
+def test_existing_secret_by_name_is_read_by_its_name_and_granted_with_its_suffix(synth: SynthFactory) -> None:
     stack = synth(existingSecret="orders/astra-token")
 
-    # Only the cursor key is created; the store secret is the given one
+    # Only the cursor key is created; the function reads the secret by its exact name
     assert _created_secrets(stack) == {stack.ref(stack.stack.cursor_key.secret.secret_arn)["Ref"]}
-    secret_id = stack.stack.resolve(stack.stack.store_secret.secret.secret_arn)
-    assert stack.function_environment()["STARGATE_SECRET_ID"] == secret_id
+    assert stack.function_environment()["STARGATE_SECRET_ID"] == "orders/astra-token"
     [resource] = _secret_resources(stack)
     # Secrets Manager adds six random characters to the name; the grant allows exactly those.
     assert resource["Fn::Join"][1][-1].endswith(":secret:orders/astra-token-??????")
+
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.mark.parametrize("existing", ["orders/astra-token", SECRET_ARN])
+def test_a_secret_under_a_customer_key_may_be_decrypted_through_secrets_manager_only(
+    synth: SynthFactory, existing: str
+) -> None:
+    stack = synth(existingSecret=existing, existingSecretKmsKey=KEY_ARN)
+
+    decrypts = [s for s in stack.statements() if "kms:Decrypt" in actions(s)]
+    assert len(decrypts) == 1
+    assert decrypts[0]["Resource"] == KEY_ARN
+    assert decrypts[0]["Condition"]["StringEquals"]["kms:ViaService"] == {
+        "Fn::Join": ["", ["secretsmanager.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+    }
+
+
+def test_no_kms_permission_without_a_customer_key(synth: SynthFactory) -> None:
+    stack = synth(existingSecret=SECRET_ARN)
+
+    assert not [s for s in stack.statements() if any(a.startswith("kms:") for a in actions(s))]
 
 
 def test_alarm_email_subscribes_to_the_topic(synth: SynthFactory) -> None:
