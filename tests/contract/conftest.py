@@ -16,20 +16,21 @@ The run ends with a line naming the backends that ran and the ones skipped, with
 ``CONTRACT_REQUIRE_BACKENDS=container`` (comma-separated names) to fail the run when one of them did not
 run, e.g. in CI where a skip would hide that real Stargate was never tested, and
 ``CONTRACT_SKIP_BACKENDS=container`` to leave one out (e.g. a quick local run on a machine with Docker).
+The line and both settings are shared with the astrapy suite: ``integration_support/backend_report.py``.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 import uuid
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from integration_support import backend_report
 
 from orders_api.errors import StoreError
 from orders_api.store.http import new_session
@@ -172,128 +173,17 @@ def documents(backend: Backend, collection: str) -> StargateDocuments:
     return backend.documents(collection)
 
 
-# --- The end-of-run line: which backends ran, which were skipped and why. ---
+# --- The end-of-run line (integration_support/backend_report.py): which backends ran, and why not. ---
 
 
-@dataclass
-class _Outcome:
-    ran: bool = False
-    skip_reason: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class _RunRecord:
-    outcomes: dict[str, dict[str, _Outcome]] = field(default_factory=dict)
-    details: dict[str, str] = field(default_factory=dict)
-
-
-_RECORD = pytest.StashKey[_RunRecord]()
-
-
-def _record(config: pytest.Config) -> _RunRecord:
-    return config.stash.setdefault(_RECORD, _RunRecord())
+def pytest_configure(config: pytest.Config) -> None:
+    backend_report.register(config, BACKEND_FIXTURES)
 
 
 def _run_details(config: pytest.Config) -> dict[str, str]:
     """Extra words shown after a backend's name in the end-of-run line (e.g. the image it ran)."""
-    return _record(config).details
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    callspec = getattr(item, "callspec", None)
-    params = callspec.params if callspec is not None else {}
-    for fixture_name in BACKEND_FIXTURES:
-        if fixture_name not in params:
-            continue
-        outcomes = _record(item.config).outcomes.setdefault(fixture_name, {})
-        outcome = outcomes.setdefault(str(params[fixture_name]), _Outcome())
-        if report.when == "call":
-            outcome.ran = True
-        elif report.skipped and outcome.skip_reason is None:
-            outcome.skip_reason = _skip_reason(report)
-        elif report.when == "setup" and report.failed and outcome.error is None:
-            outcome.error = _first_line(call.excinfo.exconly() if call.excinfo else "error in setup")
-    return report
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    text = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    text = text.removeprefix("Skipped: ")
-    # "container backend: no Docker engine: ..." reads "skipped container (no Docker engine: ...)".
-    return re.sub(r"^[\w ]*backend: ", "", _first_line(text))
-
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _summary_lines(record: _RunRecord) -> list[str]:
-    lines = []
-    for fixture_name, title in BACKEND_FIXTURES.items():
-        outcomes = record.outcomes.get(fixture_name)
-        if not outcomes:
-            continue
-        details = record.details if fixture_name == "backend" else {}
-        ran = [f"{n} ({details[n]})" if n in details else n for n, o in outcomes.items() if o.ran]
-        errored = [f"{name} ({o.error})" for name, o in outcomes.items() if not o.ran and o.error]
-        skipped = [
-            f"{name} ({o.skip_reason})"
-            for name, o in outcomes.items()
-            if not o.ran and not o.error and o.skip_reason
-        ]
-        parts = [f"ran {', '.join(ran) or 'none'}"]
-        if errored:
-            parts.append(f"errored {', '.join(errored)}")
-        if skipped:
-            parts.append(f"skipped {', '.join(skipped)}")
-        lines.append(f"{title}: {'; '.join(parts)}")
-    return lines
+    return backend_report.run_details(config)
 
 
 def backends_skipped_by_choice() -> set[str]:
-    names = os.environ.get("CONTRACT_SKIP_BACKENDS", "")
-    return {name.strip() for name in names.split(",") if name.strip()}
-
-
-def _required_backends() -> list[str]:
-    names = os.environ.get("CONTRACT_REQUIRE_BACKENDS", "")
-    return [name.strip() for name in names.split(",") if name.strip()]
-
-
-def _missing_required(record: _RunRecord) -> list[str]:
-    ran = {name for outcomes in record.outcomes.values() for name, o in outcomes.items() if o.ran}
-    return [name for name in _required_backends() if name not in ran]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    record = session.config.stash.get(_RECORD, None)
-    if record is None or not record.outcomes or exitstatus != pytest.ExitCode.OK:
-        return
-    if _missing_required(record):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> Generator[None, None, None]:
-    # Outermost (tryfirst) and after the yield: below pytest's short test summary, just above the totals.
-    yield
-    record = config.stash.get(_RECORD, None)
-    if record is None:
-        return
-    for line in _summary_lines(record):
-        terminalreporter.write_line(line)
-    missing = _missing_required(record) if record.outcomes else []
-    if missing:
-        terminalreporter.write_line(
-            f"contract backends required by CONTRACT_REQUIRE_BACKENDS did not run: {', '.join(missing)}",
-            red=True,
-        )
+    return backend_report.skipped_by_choice()

@@ -48,6 +48,16 @@ class DataBackend:
         session = new_session()
         return DataApiCollection(self.base_url, self.keyspace, name, FixedToken(self.token), session, TIMEOUT)
 
+    def drop_collection(self, name: str) -> None:
+        """Drop it if it exists (the answer is not checked: a test may never have created it)."""
+        with new_session() as session:
+            session.post(
+                f"{self.base_url}/v1/{self.keyspace}",
+                json={"deleteCollection": {"name": name}},
+                headers={"Token": self.token},
+                timeout=TIMEOUT,
+            )
+
 
 EMBEDDED_VARIANTS = {
     "embedded-page20-current": {"data_api_page_size": 20, "data_api_error_names": "current"},
@@ -62,15 +72,14 @@ def data_backend(
     if request.param in backends_skipped_by_choice():
         pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
     if request.param == "compose":
-        from integration_support.data_api_stack import KEYSPACE, start_data_api_stack
+        from integration_support.data_api_stack import KEYSPACE, shared_data_api_stack
         from integration_support.stargate_container import BackendUnavailable
 
         try:
-            stack = start_data_api_stack()
+            stack = shared_data_api_stack(request.config)  # also the astrapy suite's; stopped at the end
         except BackendUnavailable as reason:
             pytest.skip(f"compose Data API backend: {reason}")
         yield DataBackend("compose", stack.base_url, KEYSPACE, stack.token)
-        stack.stop()
         return
     if request.param == "external":
         url = os.environ.get("CONTRACT_DATA_API_URL")
@@ -106,9 +115,12 @@ def data_backend(
 
 
 @pytest.fixture
-def collection(data_backend: DataBackend) -> DataApiCollection:
-    """A fresh collection per test."""
-    return data_backend.collection(f"c{uuid.uuid4().hex[:20]}")
+def collection(data_backend: DataBackend) -> Iterator[DataApiCollection]:
+    """A fresh collection per test, dropped afterwards: a real Data API allows only a few per database
+    (5 by default in the Data API image, which the astrapy suite shares; Astra has its own limit)."""
+    name = f"c{uuid.uuid4().hex[:20]}"
+    yield data_backend.collection(name)
+    data_backend.drop_collection(name)
 
 
 def _order(n: int, status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:

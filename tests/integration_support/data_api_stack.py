@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from integration_support.stargate_container import BackendUnavailable, docker_client
@@ -44,6 +45,28 @@ class RunningDataApi:
     def stop(self) -> None:
         """Bring the stack down and remove its containers."""
         self._compose.stop()
+
+
+_SHARED = pytest.StashKey["RunningDataApi | Exception"]()
+
+
+def shared_data_api_stack(config: pytest.Config) -> RunningDataApi:
+    """The session's one stack: started by the first suite that asks, stopped when the session ends.
+
+    Raises ``BackendUnavailable`` (to skip) or the start-up failure, the same one for every caller.
+    """
+    if _SHARED not in config.stash:
+        try:
+            stack = start_data_api_stack()
+        except Exception as failure:
+            config.stash[_SHARED] = failure
+            raise
+        config.stash[_SHARED] = stack
+        config.add_cleanup(stack.stop)
+    shared = config.stash[_SHARED]
+    if isinstance(shared, Exception):
+        raise shared
+    return shared
 
 
 def _compose_command() -> list[str]:
