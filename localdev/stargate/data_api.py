@@ -1,10 +1,9 @@
 """The Astra Data API dialect: ``POST /api/json/v1[/{keyspace}[/{collection}]]``, one JSON command each.
 
 Clients use ``http://host:port/api/json`` as their base URL, as they would use
-``https://{db}-{region}.apps.astra.datastax.com/api/json``. Behaviour follows
-``/work/shared/astra-data-api.md``: HTTP 401 for a missing or rejected token, 415 for a body that is
-not declared JSON, 404/405 from the router, and HTTP 200 with an ``errors`` array for everything
-else that goes wrong.
+``https://{db}-{region}.apps.astra.datastax.com/api/json``. Behaviour follows the real Data API's:
+HTTP 401 for a missing or rejected token, 415 for a body that is not declared JSON, 404/405 from the
+router, and HTTP 200 with an ``errors`` array for everything else that goes wrong.
 """
 
 from __future__ import annotations

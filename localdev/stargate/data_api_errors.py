@@ -22,7 +22,7 @@ class ErrorCode(enum.Enum):
     """A Data API error code: its family, scope, title and, when it was renamed, its older name."""
 
     # Request structure and commands
-    UNAUTHENTICATED_REQUEST = ("REQUEST", "", "Authentication failed", None)
+    UNAUTHENTICATED_REQUEST = ("REQUEST", "SECURITY", "Authentication failed", None)
     UNSUPPORTED_CONTENT_TYPE = ("REQUEST", "", "Unsupported Content-Type", None)
     REQUEST_NOT_JSON = ("REQUEST", "", "Request not valid JSON", "INVALID_REQUEST_NOT_JSON")
     REQUEST_STRUCTURE_MISMATCH = (

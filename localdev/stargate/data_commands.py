@@ -411,6 +411,50 @@ def _document_with_id(document: JsonObject) -> JsonObject:
     return with_id_first(document, _new_id() if doc_id is None else check_id(doc_id))
 
 
+@dataclass
+class _InsertAttempt:
+    """One document of an ``insertMany``: its ``_id`` (when it has a valid one), and how it went.
+
+    As in the Data API, a document that cannot be stored fails on its own (``ERROR``) instead of
+    failing the command; an ordered insert stops at the first failure and leaves the rest ``SKIPPED``.
+    """
+
+    doc_id: JsonValue
+    document: JsonObject | None
+    problem: DataApiError | None = None  # why the document cannot be stored, found before any insert
+    error: DataApiError | None = None  # set once run: the problem, or a duplicate _id
+    status: str = "SKIPPED"
+
+    @classmethod
+    def of(cls, item: JsonValue, *, field: str) -> _InsertAttempt:
+        """Check ``item``; a bad one becomes an attempt that fails when run."""
+        try:
+            document = _document_with_id(check_document(item, field=field))
+        except DataApiError as error:
+            doc_id = _valid_id(item.get(ID_FIELD)) if isinstance(item, dict) else None
+            error.document_ids = [doc_id] if doc_id is not None else None
+            return cls(doc_id, None, problem=error)
+        return cls(document[ID_FIELD], document)
+
+    def run(self, tx: _Writer) -> None:
+        """Insert the document, or record why not."""
+        self.error = self.problem
+        if self.document is not None:
+            try:
+                tx.insert(storage_key(self.doc_id), self.document)
+            except DocumentExists:
+                self.error = _already_exists(self.doc_id)
+        self.status = "OK" if self.error is None else "ERROR"
+
+
+def _valid_id(doc_id: JsonValue) -> JsonValue:
+    """``doc_id`` if it is a valid ``_id``, else None."""
+    try:
+        return check_id(doc_id) if doc_id is not None else None
+    except DataApiError:
+        return None
+
+
 # Document level: commands ------------------------------------------------------------------------
 
 
@@ -490,26 +534,25 @@ class CollectionCommands:
             )
         options = fields.options(("ordered", "returnDocumentResponses"))
         ordered = options.boolean("ordered", False)
-        if options.boolean("returnDocumentResponses", False):
-            raise field_invalid(
-                "insertMany.options.returnDocumentResponses", "is not emulated by this server"
-            )
-        documents = [
-            _document_with_id(check_document(item, field=f"documents[{n}]")) for n, item in enumerate(raw)
-        ]
-        inserted: list[JsonValue] = []
-        errors: list[DataApiError] = []
+        per_document = options.boolean("returnDocumentResponses", False)
+        attempts = [_InsertAttempt.of(item, field=f"documents[{n}]") for n, item in enumerate(raw)]
         with target.transaction() as tx:
-            for document in documents:
-                try:
-                    tx.insert(storage_key(document[ID_FIELD]), document)
-                except DocumentExists:
-                    errors.append(_already_exists(document[ID_FIELD]))
-                    if ordered:
-                        break
-                    continue
-                inserted.append(document[ID_FIELD])
-        return CommandResult(status={"insertedIds": inserted}, errors=errors)
+            for attempt in attempts:
+                attempt.run(tx)
+                if ordered and attempt.error is not None:
+                    break  # the rest stay SKIPPED
+        errors = [attempt.error for attempt in attempts if attempt.error is not None]
+        if not per_document:
+            inserted: list[JsonValue] = [attempt.doc_id for attempt in attempts if attempt.status == "OK"]
+            return CommandResult(status={"insertedIds": inserted}, errors=errors)
+        responses: list[JsonValue] = []
+        for attempt in attempts:
+            response: JsonObject = {} if attempt.doc_id is None else {ID_FIELD: attempt.doc_id}
+            response["status"] = attempt.status
+            if attempt.error is not None:
+                response["errorsIdx"] = errors.index(attempt.error)
+            responses.append(response)
+        return CommandResult(status={"documentResponses": responses}, errors=errors)
 
     # Reads ---------------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The Stargate Document API v2 dialect: routes under ``/v2`` translated into storage-engine calls.
 
-Status codes and error bodies follow Stargate v1 (the developer-mode image) as described in
-``/work/shared/stargate-document-api.md``: for instance a missing document is a 404 with no body.
+Status codes and error bodies follow Stargate v1 (the developer-mode image): for instance a missing
+document is a 404 with no body.
 """
 
 from __future__ import annotations

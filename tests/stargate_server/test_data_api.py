@@ -91,6 +91,7 @@ def test_missing_or_rejected_tokens_get_401_with_a_data_api_error(
 
     assert response.status_code == 401
     assert error_codes(response.json()) == ["UNAUTHENTICATED_REQUEST"]
+    assert response.json()["errors"][0]["scope"] == "SECURITY"  # as in the real server's catalogue
 
 
 @pytest.mark.parametrize("header", ["Token", "X-Cassandra-Token"])
@@ -275,6 +276,88 @@ def test_insert_many_unordered_reports_duplicates_and_inserts_the_rest(
     assert body["status"] == {"insertedIds": ["a", "c"]}
     assert error_codes(body) == ["DOCUMENT_ALREADY_EXISTS"]
     assert body["errors"][0]["documentIds"] == ["b"]
+
+
+def _insert_many(data_api: DataApiClient, path: str, documents: list[Any], **options: Any) -> dict[str, Any]:
+    return data_api.run(path, "insertMany", {"documents": documents, "options": options})
+
+
+def test_insert_many_with_document_responses_reports_each_document_in_input_order(
+    data_api: DataApiClient, orders: str
+) -> None:
+    body = _insert_many(
+        data_api,
+        orders,
+        [{"_id": "d1"}, {"n": 2}, {"_id": {"$uuid": str(uuid.UUID(int=7))}}],
+        ordered=True,
+        returnDocumentResponses=True,
+    )
+
+    assert "errors" not in body, body
+    responses = body["status"]["documentResponses"]
+    assert body["status"] == {"documentResponses": responses}  # no insertedIds in this mode
+    assert responses[0] == {"_id": "d1", "status": "OK"}
+    assert responses[1]["status"] == "OK"
+    assert uuid.UUID(responses[1]["_id"])  # a generated id
+    assert responses[2] == {"_id": {"$uuid": str(uuid.UUID(int=7))}, "status": "OK"}
+
+
+def test_an_ordered_insert_many_stops_at_the_first_failure_and_skips_the_rest(
+    data_api: DataApiClient, orders: str
+) -> None:
+    body = _insert_many(
+        data_api,
+        orders,
+        [{"_id": "d1"}, {"_id": "d1", "v": 2}, {"_id": "d2"}],
+        ordered=True,
+        returnDocumentResponses=True,
+    )
+
+    assert body["status"]["documentResponses"] == [
+        {"_id": "d1", "status": "OK"},
+        {"_id": "d1", "status": "ERROR", "errorsIdx": 0},
+        {"_id": "d2", "status": "SKIPPED"},
+    ]
+    assert error_codes(body) == ["DOCUMENT_ALREADY_EXISTS"]
+    assert body["errors"][0]["documentIds"] == ["d1"]
+    assert data_api.run(orders, "countDocuments", {})["status"] == {"count": 1}
+
+
+@pytest.mark.parametrize(("ordered", "third"), [(True, "SKIPPED"), (False, "OK")])
+def test_a_document_that_cannot_be_stored_fails_alone_not_the_command(
+    data_api: DataApiClient, orders: str, ordered: bool, third: str
+) -> None:
+    documents = [{"_id": "d1"}, {"_id": "d2", "$bad": 1}, {"_id": "d3"}]
+
+    body = _insert_many(data_api, orders, documents, ordered=ordered, returnDocumentResponses=True)
+
+    assert body["status"]["documentResponses"] == [
+        {"_id": "d1", "status": "OK"},
+        {"_id": "d2", "status": "ERROR", "errorsIdx": 0},
+        {"_id": "d3", "status": third},
+    ]
+    assert error_codes(body) == ["SHRED_BAD_FIELD_NAME"]
+    assert body["errors"][0]["documentIds"] == ["d2"]
+    plain = _insert_many(data_api, orders, [{"_id": "d4"}, {"_id": "d5", "$bad": 1}])
+    assert plain["status"] == {"insertedIds": ["d4"]}
+    assert error_codes(plain) == ["SHRED_BAD_FIELD_NAME"]
+    assert plain["errors"][0]["documentIds"] == ["d5"]
+
+
+def test_insert_many_failures_each_get_an_error_in_input_order(data_api: DataApiClient, orders: str) -> None:
+    data_api.run(orders, "insertOne", {"document": {"_id": "taken"}})
+    documents: list[Any] = [{"_id": "taken"}, "not an object", {"_id": "new"}, {"_id": ["array"]}]
+
+    body = _insert_many(data_api, orders, documents, returnDocumentResponses=True)
+
+    assert body["status"]["documentResponses"] == [
+        {"_id": "taken", "status": "ERROR", "errorsIdx": 0},
+        {"status": "ERROR", "errorsIdx": 1},  # no usable _id: none is reported
+        {"_id": "new", "status": "OK"},
+        {"status": "ERROR", "errorsIdx": 2},
+    ]
+    assert error_codes(body) == ["DOCUMENT_ALREADY_EXISTS", "SHRED_BAD_DOCUMENT_TYPE", "SHRED_BAD_DOCID_TYPE"]
+    assert [error.get("documentIds") for error in body["errors"]] == [["taken"], None, None]
 
 
 def test_find_one_without_a_match_returns_null(data_api: DataApiClient, orders: str) -> None:
