@@ -15,7 +15,8 @@ LOAD_REQUESTS ?= 20000
 LOAD_REPORT ?= load-report.html
 export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The CDK CLI and the CDK app's jsii runtime run on the Node that package.json pins (Node 24 from npm).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 CDK := npx --no-install cdk
 # Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c stargateUrl=https://... --profile dev"
 CDK_ARGS ?=
@@ -52,9 +53,9 @@ load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: L
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
 	$(BIN)/python -m pytest
 
-test-integration: $(BIN)/.installed ## Contract and astrapy suites, every backend reachable, Docker ones included
+test-integration: $(BIN)/.installed ## Contract suites with every backend reachable, Stargate in Docker included
 	-scripts/docker/start-dockerd.sh
-	STARGATE_IMAGE="$$(scripts/docker/stargate-image.sh)" $(BIN)/python -m pytest tests/contract tests/astrapy_suite -p no:cacheprovider
+	STARGATE_IMAGE="$$(scripts/docker/stargate-image.sh)" $(BIN)/python -m pytest tests/contract -p no:cacheprovider
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

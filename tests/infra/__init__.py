@@ -1,6 +1,10 @@
 """Tests of the CDK app (cdk_app/, app.py), its function asset, and scripts/smoke.py."""
 
 import os
+from pathlib import Path
 
-# Set before aws_cdk is first imported: the Node runtime behind jsii warns about Node 20 on start otherwise.
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# The CDK runs on the Node that package.json pins (npm's `node`, Node 24), as under `make`: first on PATH
+# before aws_cdk is imported, so jsii's runtime and the CDK CLI both use it.
+_NODE_BIN = Path(__file__).resolve().parents[2] / "node_modules" / ".bin"
+if (_NODE_BIN / "node").exists():
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"

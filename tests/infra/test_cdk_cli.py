@@ -33,6 +33,19 @@ class CliRun:
         return template
 
 
+def test_the_cdk_cli_runs_on_the_pinned_node_24_not_the_machines_node() -> None:
+    # The CDK stopped supporting Node 20 on 2026-10-30; package.json pins Node 24 from npm.
+    found = subprocess.run(
+        ["npx", "--no-install", "node", "--version"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "v24.21.0"
+    assert shutil.which("node", path=os.environ["PATH"]) == str(REPO_ROOT / "node_modules" / ".bin" / "node")
+
+
 def _cdk_synth(outdir: Path, *context: str) -> CliRun:
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `npm ci` (make test does it)")
@@ -41,7 +54,6 @@ def _cdk_synth(outdir: Path, *context: str) -> CliRun:
         # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     }
     flags = [flag for pair in context for flag in ("--context", pair)]
     command = [
