@@ -53,9 +53,9 @@ load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: L
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
 	$(BIN)/python -m pytest
 
-test-integration: $(BIN)/.installed ## Contract suites with every backend reachable, Stargate in Docker included
+test-integration: $(BIN)/.installed ## Contract and astrapy suites, every backend reachable, Docker ones included
 	-scripts/docker/start-dockerd.sh
-	STARGATE_IMAGE="$$(scripts/docker/stargate-image.sh)" $(BIN)/python -m pytest tests/contract -p no:cacheprovider
+	STARGATE_IMAGE="$$(scripts/docker/stargate-image.sh)" $(BIN)/python -m pytest tests/contract tests/astrapy_suite -p no:cacheprovider
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
