@@ -32,7 +32,17 @@ PLACEHOLDER_STARGATE_URL: Final = "https://DATABASE_ID-REGION.apps.astra.datasta
 # The path each store API is served under, on Astra and on the embedded local server alike.
 API_PATHS: Final[Mapping[StoreApi, str]] = {"data": "/api/json", "documents": "/api/rest"}
 
+# Stages deploy side by side as stacks OrdersApi-<stage>. A stage's block in "stages" sets its own
+# values for any setting; they win over the top-level ones (which -c key=value also sets).
+DEFAULT_STAGE: Final = "dev"
+STAGE_SETTINGS: Final[Mapping[str, Mapping[str, object]]] = {
+    "dev": {},
+    "prod": {"memorySize": 1024, "logRetentionDays": 90, "throttleRateLimit": 100, "throttleBurstLimit": 200},
+}
+
 DEFAULTS: Final[Mapping[str, object]] = {
+    "stage": DEFAULT_STAGE,
+    "stages": STAGE_SETTINGS,
     "stargateUrl": PLACEHOLDER_STARGATE_URL,
     "stargateAuthUrl": "",
     "stargateNamespace": "default_keyspace",
@@ -59,6 +69,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,48}")
+# Part of the stack name and of resource names: lower-case, short.
+_STAGE = re.compile(r"[a-z][a-z0-9-]{0,19}")
 _SECRET_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]{1,512}")
 # A complete secret ARN ends in the six characters Secrets Manager appends to the name.
 _SECRET_ARN = re.compile(
@@ -80,6 +92,7 @@ class ConfigError(ValueError):
 class OrdersApiConfig:
     """Everything the stack needs to know, already checked."""
 
+    stage: str
     stargate_url: str
     stargate_auth_url: str | None
     stargate_namespace: str
@@ -117,8 +130,11 @@ class OrdersApiConfig:
     @classmethod
     def from_context(cls, try_get_context: Callable[[str], object]) -> OrdersApiConfig:
         """Read every key (falling back to ``DEFAULTS``); raise ConfigError naming each bad key."""
-        reader = _Reader(try_get_context)
+        stage, overrides, problems = _stage(try_get_context)
+        reader = _Reader(lambda key: overrides[key] if key in overrides else try_get_context(key))
+        reader.problems.update(problems)
         config = cls(
+            stage=stage,
             stargate_url=reader.url("stargateUrl", required=True) or "",
             stargate_auth_url=reader.url("stargateAuthUrl", required=False),
             stargate_namespace=reader.identifier("stargateNamespace"),
@@ -146,6 +162,30 @@ class OrdersApiConfig:
         if reader.problems:
             raise ConfigError(reader.problems)
         return config
+
+
+def _stage(
+    try_get_context: Callable[[str], object],
+) -> tuple[str, Mapping[str, object], dict[str, str]]:
+    """The stage, its own settings, and what is wrong with either."""
+    problems: dict[str, str] = {}
+    raw_stage = try_get_context("stage")
+    stage = DEFAULT_STAGE if raw_stage is None else str(raw_stage).strip()
+    if not _STAGE.fullmatch(stage):
+        problems["stage"] = (
+            f"must be 1-20 lower-case letters, digits or hyphens, starting with a letter, got {stage!r}"
+        )
+        stage = DEFAULT_STAGE
+    stages = try_get_context("stages")
+    stages = STAGE_SETTINGS if stages is None else stages
+    if not isinstance(stages, Mapping) or not all(isinstance(block, Mapping) for block in stages.values()):
+        problems["stages"] = "must map each stage name to an object of settings"
+        return stage, {}, problems
+    block = stages.get(stage, {})
+    unknown = sorted(key for key in block if key not in DEFAULTS or key in ("stage", "stages"))
+    if unknown:
+        problems["stages"] = f"stage {stage} sets unknown settings: {', '.join(unknown)}"
+    return stage, {key: value for key, value in block.items() if key not in unknown}, problems
 
 
 class _Reader:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Annotations, App, CfnOutput, Stack
+from aws_cdk import Annotations, App, CfnOutput, Stack, Tags
 from constructs import Construct
 
 from cdk_app.api import OrdersHttpApi
@@ -16,6 +16,8 @@ from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
 from cdk_app.secret import CursorKeySecret, StoreSecret
 
+# The construct id (paths, logical ids, cdk.out/OrdersApi.template.json); the CloudFormation stack
+# is named per stage: OrdersApi-dev, OrdersApi-prod.
 STACK_NAME: Final = "OrdersApi"
 
 
@@ -29,8 +31,14 @@ class OrdersApiStack(Stack):
         *,
         config: OrdersApiConfig,
         source_dir: Path = LAMBDA_SOURCE_DIR,
+        stack_name: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, description="Orders API: HTTP API, Lambda, Stargate / Astra DB")
+        super().__init__(
+            scope,
+            construct_id,
+            stack_name=stack_name,
+            description=f"Orders API ({config.stage}): HTTP API, Lambda, Stargate / Astra DB",
+        )
         self.config = config
         self.store_secret = StoreSecret(
             self,
@@ -82,6 +90,9 @@ def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersA
     Raises ConfigError (naming the bad keys) before anything is built.
     """
     config = OrdersApiConfig.from_context(app.node.try_get_context)
-    stack = OrdersApiStack(app, STACK_NAME, config=config, source_dir=source_dir)
+    stack = OrdersApiStack(
+        app, STACK_NAME, stack_name=f"{STACK_NAME}-{config.stage}", config=config, source_dir=source_dir
+    )
+    Tags.of(stack).add("orders:stage", config.stage)
     enable_nag(app)
     return stack

@@ -166,7 +166,13 @@ def deployed_url() -> str | None:
         outputs = json.loads(OUTPUTS_FILE.read_text())
     except (OSError, ValueError):
         return None
-    url = outputs.get("OrdersApi", {}).get("ApiUrl") if isinstance(outputs, dict) else None
+    # Keyed by stack name: OrdersApi-<stage>. Each deploy writes the file anew, so it holds one stack.
+    stacks = (
+        [value for key, value in outputs.items() if key.startswith("OrdersApi")]
+        if isinstance(outputs, dict)
+        else []
+    )
+    url = stacks[0].get("ApiUrl") if len(stacks) == 1 and isinstance(stacks[0], dict) else None
     return url if isinstance(url, str) else None
 
 

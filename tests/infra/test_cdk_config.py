@@ -140,3 +140,23 @@ def test_a_kms_key_is_an_arn_and_goes_with_an_existing_secret() -> None:
     with pytest.raises(ConfigError) as malformed:
         _config(existingSecret="orders/token", existingSecretKmsKey="alias/orders")
     assert malformed.value.keys == ("existingSecretKmsKey",)
+
+
+@pytest.mark.parametrize("stage", ["Prod", "", "prod_1", "p" * 21, "-dev"])
+def test_a_stage_name_must_fit_a_stack_and_resource_names(stage: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(stage=stage)
+    assert raised.value.keys == ("stage",)
+
+
+def test_a_stage_block_with_an_unknown_setting_is_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(stage="prod", stages={"prod": {"memorySise": 1024}})
+    assert raised.value.keys == ("stages",)
+    assert "memorySise" in str(raised.value)
+
+
+def test_a_stage_blocks_settings_win_over_the_top_level_ones() -> None:
+    config = _config(stage="prod", memorySize=2048, stages={"prod": {"memorySize": 1024}})
+
+    assert (config.stage, config.memory_size) == ("prod", 1024)

@@ -146,7 +146,8 @@ def test_stage_throttles_and_writes_json_access_logs(default_stack: Synthesized)
     assert access_log_group["Properties"]["RetentionInDays"] == 30
     # vended-logs path: no growth of the account's CloudWatch Logs resource policy
     assert (
-        access_log_group["Properties"]["LogGroupName"] == "/aws/vendedlogs/apigateway/OrdersApi/access-logs"
+        access_log_group["Properties"]["LogGroupName"]
+        == "/aws/vendedlogs/apigateway/OrdersApi-dev/access-logs"
     )
     assert json.loads(properties["AccessLogSettings"]["Format"]) == ACCESS_LOG_FORMAT
 

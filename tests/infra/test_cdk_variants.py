@@ -165,3 +165,33 @@ def test_tracing_off_turns_off_xray_and_the_function_s_tracer(synth: SynthFactor
     assert stack.function_environment()["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert not [a for s in stack.statements() for a in actions(s) if a.startswith("xray:")]
     assert not [s for s in stack.statements() if s["Resource"] == "*"]
+
+
+def test_the_default_stage_is_dev_and_names_the_stack(synth: SynthFactory) -> None:
+    stack = synth()
+
+    assert stack.stack.stack_name == "OrdersApi-dev"
+    assert stack.stack.config.stage == "dev"
+
+
+def test_a_stage_deploys_as_its_own_stack_with_its_own_settings(synth: SynthFactory) -> None:
+    # Given the stage prod, whose block in cdk.json raises memory, log retention and throttling
+    prod = synth(stage="prod")
+
+    # Then it is a stack of its own, named and tagged for the stage, with those settings
+    assert prod.stack.stack_name == "OrdersApi-prod"
+    _, function = prod.only("AWS::Lambda::Function")
+    assert function["Properties"]["MemorySize"] == 1024
+    assert {"Key": "orders:stage", "Value": "prod"} in function["Properties"]["Tags"]
+    log_groups = prod.resources("AWS::Logs::LogGroup").values()
+    assert {group["Properties"]["RetentionInDays"] for group in log_groups} == {90}
+    names = {group["Properties"].get("LogGroupName") for group in log_groups}
+    assert "/aws/vendedlogs/apigateway/OrdersApi-prod/access-logs" in names
+
+
+def test_a_stage_without_a_block_takes_the_top_level_settings(synth: SynthFactory) -> None:
+    staging = synth(stage="staging", memorySize="768")
+
+    assert staging.stack.stack_name == "OrdersApi-staging"
+    _, function = staging.only("AWS::Lambda::Function")
+    assert function["Properties"]["MemorySize"] == 768

@@ -121,7 +121,7 @@ def test_the_url_defaults_to_the_one_make_deploy_saved(
     smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     outputs = tmp_path / "cdk-outputs.json"
-    outputs.write_text('{"OrdersApi": {"ApiUrl": "https://x1.execute-api.eu-west-1.amazonaws.com/"}}')
+    outputs.write_text('{"OrdersApi-dev": {"ApiUrl": "https://x1.execute-api.eu-west-1.amazonaws.com/"}}')
     monkeypatch.setattr(smoke, "OUTPUTS_FILE", outputs)
 
     assert smoke.deployed_url() == "https://x1.execute-api.eu-west-1.amazonaws.com/"
