@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk_app.api import OrdersHttpApi
 from cdk_app.bundling import LAMBDA_SOURCE_DIR
 from cdk_app.config import OrdersApiConfig
+from cdk_app.dashboard import OrdersDashboard
 from cdk_app.function import OrdersFunction
 from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
@@ -61,6 +62,13 @@ class OrdersApiStack(Stack):
         self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.orders_function.function)
         self.monitoring = OrdersMonitoring(
             self, "Monitoring", config=config, function=self.orders_function.function, api=self.http_api.api
+        )
+        self.dashboard = OrdersDashboard(
+            self,
+            "Dashboard",
+            function=self.orders_function.function,
+            api=self.http_api.api,
+            alarms=self.monitoring.alarms,
         )
 
         if config.uses_placeholder_url:

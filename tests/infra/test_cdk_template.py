@@ -212,3 +212,20 @@ def test_placeholder_store_url_is_warned_about(default_stack: Synthesized) -> No
     Annotations.from_stack(default_stack.stack).has_warning(
         "/OrdersApi", Match.string_like_regexp("stargateUrl is still the placeholder")
     )
+
+
+def test_a_dashboard_shows_the_alarms_traffic_latency_cold_starts_store_failures_and_concurrency(
+    default_stack: Synthesized,
+) -> None:
+    _, dashboard = default_stack.only("AWS::CloudWatch::Dashboard")
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    assert dashboard["Properties"]["DashboardName"] == "OrdersApi-dev"
+    for alarm_id in default_stack.resources("AWS::CloudWatch::Alarm"):
+        assert alarm_id in body  # the alarm status widget lists every alarm
+    for metric in ("Count", "4xx", "5xx", "Latency", "Duration", "ColdStart", "StoreFailure"):
+        assert f'\\"{metric}\\"' in body, metric
+    for metric in ("Throttles", "ConcurrentExecutions", "OrderCreated"):
+        assert f'\\"{metric}\\"' in body, metric
+    assert "p99" in body
+    assert '\\"OrdersApi\\"' in body  # the EMF namespace the function writes to
