@@ -25,6 +25,16 @@ STORE_APIS: Final[tuple[StoreApi, ...]] = ("data", "documents")
 DEFAULT_STORE_API: Final[StoreApi] = "data"
 API_AUTH_MODES: Final[tuple[ApiAuth, ...]] = ("iam", "none")
 LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+# CodeDeploy's traffic-shifting configurations (cdk_app/release.py maps each to CodeDeploy's own).
+DEPLOYMENTS: Final[tuple[str, ...]] = (
+    "allAtOnce",
+    "canary10Percent5Minutes",
+    "canary10Percent10Minutes",
+    "canary10Percent30Minutes",
+    "linear10PercentEvery1Minute",
+    "linear10PercentEvery3Minutes",
+    "linear10PercentEvery10Minutes",
+)
 
 # Visibly a placeholder (no database is called DATABASE_ID). Synth accepts it, so CI needs no flags;
 # the stack carries a warning until a real URL is given with -c stargateUrl=...
@@ -37,7 +47,13 @@ API_PATHS: Final[Mapping[StoreApi, str]] = {"data": "/api/json", "documents": "/
 DEFAULT_STAGE: Final = "dev"
 STAGE_SETTINGS: Final[Mapping[str, Mapping[str, object]]] = {
     "dev": {},
-    "prod": {"memorySize": 1024, "logRetentionDays": 90, "throttleRateLimit": 100, "throttleBurstLimit": 200},
+    "prod": {
+        "memorySize": 1024,
+        "logRetentionDays": 90,
+        "throttleRateLimit": 100,
+        "throttleBurstLimit": 200,
+        "deployment": "canary10Percent5Minutes",
+    },
 }
 
 DEFAULTS: Final[Mapping[str, object]] = {
@@ -63,6 +79,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "logLevel": "INFO",
     "alarmEmail": "",
     "corsAllowOrigins": [],
+    # How CodeDeploy moves traffic to a new version (cdk_app/release.py): allAtOnce, canary... or linear...
+    "deployment": "allAtOnce",
     # X-Ray tracing. Off, the function never imports the X-Ray SDK: its import time nearly halves
     # (bench/cold_start.py).
     "tracing": True,
@@ -110,6 +128,7 @@ class OrdersApiConfig:
     alarm_email: str | None
     cors_allow_origins: tuple[str, ...]
     tracing: bool
+    deployment: str
 
     @property
     def uses_placeholder_url(self) -> bool:
@@ -154,6 +173,7 @@ class OrdersApiConfig:
             alarm_email=reader.email("alarmEmail"),
             cors_allow_origins=reader.origins("corsAllowOrigins"),
             tracing=reader.flag("tracing"),
+            deployment=reader.exact_choice("deployment", DEPLOYMENTS),
         )
         if config.existing_secret_kms_key and not config.existing_secret:
             reader.problems["existingSecretKmsKey"] = (
@@ -229,6 +249,13 @@ class _Reader:
     def choice(self, key: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
         value = self.text(key)
         value = value.upper() if upper else value.lower()
+        if value not in allowed:
+            self.problems.setdefault(key, f"must be one of {', '.join(allowed)}, got {value!r}")
+            return allowed[0]
+        return value
+
+    def exact_choice(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
         if value not in allowed:
             self.problems.setdefault(key, f"must be one of {', '.join(allowed)}, got {value!r}")
             return allowed[0]

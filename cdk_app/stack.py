@@ -15,6 +15,7 @@ from cdk_app.dashboard import OrdersDashboard
 from cdk_app.function import OrdersFunction
 from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
+from cdk_app.release import OrdersRelease, live_alias
 from cdk_app.secret import CursorKeySecret, StoreSecret
 
 # The construct id (paths, logical ids, cdk.out/OrdersApi.template.json); the CloudFormation stack
@@ -59,9 +60,14 @@ class OrdersApiStack(Stack):
             cursor_key=self.cursor_key.secret,
             source_dir=source_dir,
         )
-        self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.orders_function.function)
+        # Callers reach the function through its alias, which CodeDeploy moves to each new version.
+        self.alias = live_alias(self, self.orders_function.function)
+        self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.alias)
         self.monitoring = OrdersMonitoring(
             self, "Monitoring", config=config, function=self.orders_function.function, api=self.http_api.api
+        )
+        self.release = OrdersRelease(
+            self, "Release", config=config, alias=self.alias, alarms=list(self.monitoring.alarms)
         )
         self.dashboard = OrdersDashboard(
             self,

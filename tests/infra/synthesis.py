@@ -48,6 +48,11 @@ class Synthesized:
         assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
         return next(iter(found.items()))
 
+    def orders_function(self) -> tuple[str, dict[str, Any]]:
+        """The logical id and body of the orders function (the stack also has a pre-traffic hook)."""
+        logical_id = self.stack.get_logical_id(self.stack.orders_function.function.node.default_child)  # type: ignore[arg-type]
+        return logical_id, self.resources("AWS::Lambda::Function")[logical_id]
+
     def ref(self, value: Any) -> Any:
         """How the template refers to a construct attribute, e.g. ``{"Ref": "StoreSecret..."}``."""
         return self.stack.resolve(value)
@@ -60,15 +65,22 @@ class Synthesized:
                 found.extend(_listed(statement["Resource"]))
         return found
 
-    def statements(self) -> list[dict[str, Any]]:
-        """Every statement of every IAM policy in the stack."""
+    def statements(self, role_id: str | None = None) -> list[dict[str, Any]]:
+        """Every statement of every IAM policy in the stack, or of the policies of one role."""
         statements: list[dict[str, Any]] = []
         for policy in self.resources("AWS::IAM::Policy").values():
-            statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+            if role_id is None or {"Ref": role_id} in policy["Properties"].get("Roles", []):
+                statements.extend(policy["Properties"]["PolicyDocument"]["Statement"])
         return statements
 
+    def function_role(self) -> tuple[str, dict[str, Any]]:
+        """The logical id and body of the orders function's role."""
+        _, function = self.orders_function()
+        role_id: str = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        return role_id, self.resources("AWS::IAM::Role")[role_id]
+
     def function_environment(self) -> dict[str, Any]:
-        _, function = self.only("AWS::Lambda::Function")
+        _, function = self.orders_function()
         environment: dict[str, Any] = function["Properties"]["Environment"]["Variables"]
         return environment
 

@@ -100,7 +100,8 @@ def test_synthesized_template_passes_cfn_lint(cli_synth: CliRun) -> None:
 
 
 def test_staged_asset_is_the_bundled_function(cli_synth: CliRun) -> None:
-    [function] = [r for r in cli_synth.template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    functions = [r for r in cli_synth.template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    [function] = [f for f in functions if f["Properties"]["Handler"] == "orders_api.handler.lambda_handler"]
     staged = cli_synth.outdir / function["Metadata"]["aws:asset:path"]
 
     assert (staged / "orders_api" / "handler.py").is_file()

@@ -160,3 +160,10 @@ def test_a_stage_blocks_settings_win_over_the_top_level_ones() -> None:
     config = _config(stage="prod", memorySize=2048, stages={"prod": {"memorySize": 1024}})
 
     assert (config.stage, config.memory_size) == ("prod", 1024)
+
+
+def test_an_unknown_deployment_is_refused_with_the_choices() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(deployment="canary50")
+    assert raised.value.keys == ("deployment",)
+    assert "canary10Percent5Minutes" in str(raised.value)

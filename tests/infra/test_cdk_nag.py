@@ -36,6 +36,11 @@ def test_the_default_stack_passes_with_only_these_reasoned_acknowledgements(
     assert {path: sorted(rules) for path, rules in acknowledged.items()} == {
         "OrdersApi/StoreSecret/Secret": ["AwsSolutions::AwsSolutions-SMG4"],
         "OrdersApi/CursorKey/Secret": ["AwsSolutions::AwsSolutions-SMG4"],
+        "OrdersApi/Release/DeploymentGroup/ServiceRole": [
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AWSCodeDeployRoleForLambdaLimited]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::<ReleasePreTrafficHook6304800F.Arn>:*]",
+        ],
         "OrdersApi/OrdersFunction/Role/DefaultPolicy": ["AwsSolutions::AwsSolutions-IAM5[Resource::*]"],
     }
     for rules in acknowledged.values():

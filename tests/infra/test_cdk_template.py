@@ -23,7 +23,7 @@ EXPECTED_ROUTES = {
 
 
 def test_function_runs_the_newest_python_on_arm64_with_active_tracing(default_stack: Synthesized) -> None:
-    _, function = default_stack.only("AWS::Lambda::Function")
+    _, function = default_stack.orders_function()
     properties = function["Properties"]
 
     assert properties["Runtime"] == "python3.14"
@@ -36,7 +36,7 @@ def test_function_runs_the_newest_python_on_arm64_with_active_tracing(default_st
 
 
 def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Synthesized) -> None:
-    _, function = default_stack.only("AWS::Lambda::Function")
+    _, function = default_stack.orders_function()
     logging = function["Properties"]["LoggingConfig"]
 
     assert logging["LogFormat"] == "JSON"
@@ -48,7 +48,7 @@ def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Syn
 
 
 def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack: Synthesized) -> None:
-    _, function = default_stack.only("AWS::Lambda::Function")
+    _, function = default_stack.orders_function()
     secret_ref = default_stack.ref(default_stack.stack.store_secret.secret.secret_arn)
     cursor_key_ref = default_stack.ref(default_stack.stack.cursor_key.secret.secret_arn)
     secret = default_stack.resources("AWS::SecretsManager::Secret")[secret_ref["Ref"]]
@@ -103,10 +103,11 @@ def test_the_cursor_key_is_generated_and_never_written_into_the_template(default
 
 
 def test_function_role_writes_only_to_its_log_group(default_stack: Synthesized) -> None:
-    _, role = default_stack.only("AWS::IAM::Role")
-    _, function = default_stack.only("AWS::Lambda::Function")
+    role_id, role = default_stack.function_role()
+    _, function = default_stack.orders_function()
     log_group_id = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
-    log_statements = [s for s in default_stack.statements() if any(a.startswith("logs:") for a in actions(s))]
+    statements = default_stack.statements(role_id)
+    log_statements = [s for s in statements if any(a.startswith("logs:") for a in actions(s))]
 
     assert "ManagedPolicyArns" not in role["Properties"]
     assert log_statements == [
@@ -117,7 +118,7 @@ def test_function_role_writes_only_to_its_log_group(default_stack: Synthesized) 
         }
     ]
     # The only wildcard resource is X-Ray's, which has no resource-level permissions.
-    wildcard_actions = {a for s in default_stack.statements() if s["Resource"] == "*" for a in actions(s)}
+    wildcard_actions = {a for s in statements if s["Resource"] == "*" for a in actions(s)}
     assert wildcard_actions == {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
@@ -229,3 +230,52 @@ def test_a_dashboard_shows_the_alarms_traffic_latency_cold_starts_store_failures
         assert f'\\"{metric}\\"' in body, metric
     assert "p99" in body
     assert '\\"OrdersApi\\"' in body  # the EMF namespace the function writes to
+
+
+# --- gradual releases ------------------------------------------------------------------------------------
+
+
+def test_the_api_invokes_the_live_alias_which_codedeploy_moves_to_each_new_version(
+    default_stack: Synthesized,
+) -> None:
+    alias_id, alias = default_stack.only("AWS::Lambda::Alias")
+    version_id, _ = default_stack.only("AWS::Lambda::Version")
+    _, integration = default_stack.only("AWS::ApiGatewayV2::Integration")
+
+    assert alias["Properties"]["Name"] == "live"
+    assert alias["Properties"]["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    assert integration["Properties"]["IntegrationUri"] == {"Ref": alias_id}
+    hooks = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    hook_id, hook = next(
+        (key, value)
+        for key, value in default_stack.resources("AWS::Lambda::Function").items()
+        if value["Properties"]["Handler"] == "pre_traffic.handler"
+    )
+    assert hooks["BeforeAllowTrafficHook"] == {"Ref": hook_id}
+    assert hook["Properties"]["Environment"]["Variables"]["TARGET_VERSION_ARN"] == {"Ref": version_id}
+
+
+def test_dev_shifts_all_at_once_and_rolls_back_on_any_alarm(default_stack: Synthesized) -> None:
+    _, group = default_stack.only("AWS::CodeDeploy::DeploymentGroup")
+    properties = group["Properties"]
+
+    assert properties["DeploymentConfigName"] == "CodeDeployDefault.LambdaAllAtOnce"
+    assert properties["AutoRollbackConfiguration"] == {
+        "Enabled": True,
+        "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"],
+    }
+    watched = {alarm["Name"]["Ref"] for alarm in properties["AlarmConfiguration"]["Alarms"]}
+    assert watched == set(default_stack.resources("AWS::CloudWatch::Alarm"))
+    assert properties["AlarmConfiguration"]["Enabled"] is True
+
+
+def test_the_hook_may_invoke_only_the_new_version(default_stack: Synthesized) -> None:
+    hook_role_id = next(
+        value["Properties"]["Role"]["Fn::GetAtt"][0]
+        for value in default_stack.resources("AWS::Lambda::Function").values()
+        if value["Properties"]["Handler"] == "pre_traffic.handler"
+    )
+    version_id, _ = default_stack.only("AWS::Lambda::Version")
+
+    invokes = [s for s in default_stack.statements(hook_role_id) if "lambda:InvokeFunction" in actions(s)]
+    assert [s["Resource"] for s in invokes] == [{"Ref": version_id}]

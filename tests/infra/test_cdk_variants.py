@@ -121,7 +121,7 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
         stargateCollection="orders_v2",
     )
 
-    _, function = stack.only("AWS::Lambda::Function")
+    _, function = stack.orders_function()
     _, stage = stack.only("AWS::ApiGatewayV2::Stage")
     assert function["Properties"]["MemorySize"] == 1024
     assert function["Properties"]["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
@@ -160,7 +160,7 @@ def test_a_document_api_url_with_the_data_api_is_warned_about(synth: SynthFactor
 def test_tracing_off_turns_off_xray_and_the_function_s_tracer(synth: SynthFactory) -> None:
     stack = synth(tracing="false")
 
-    _, function = stack.only("AWS::Lambda::Function")
+    _, function = stack.orders_function()
     assert function["Properties"].get("TracingConfig", {"Mode": "PassThrough"}) == {"Mode": "PassThrough"}
     assert stack.function_environment()["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert not [a for s in stack.statements() for a in actions(s) if a.startswith("xray:")]
@@ -180,7 +180,7 @@ def test_a_stage_deploys_as_its_own_stack_with_its_own_settings(synth: SynthFact
 
     # Then it is a stack of its own, named and tagged for the stage, with those settings
     assert prod.stack.stack_name == "OrdersApi-prod"
-    _, function = prod.only("AWS::Lambda::Function")
+    _, function = prod.orders_function()
     assert function["Properties"]["MemorySize"] == 1024
     assert {"Key": "orders:stage", "Value": "prod"} in function["Properties"]["Tags"]
     log_groups = prod.resources("AWS::Logs::LogGroup").values()
@@ -193,5 +193,19 @@ def test_a_stage_without_a_block_takes_the_top_level_settings(synth: SynthFactor
     staging = synth(stage="staging", memorySize="768")
 
     assert staging.stack.stack_name == "OrdersApi-staging"
-    _, function = staging.only("AWS::Lambda::Function")
+    _, function = staging.orders_function()
     assert function["Properties"]["MemorySize"] == 768
+
+
+def test_prod_releases_as_a_canary(synth: SynthFactory) -> None:
+    _, group = synth(stage="prod").only("AWS::CodeDeploy::DeploymentGroup")
+
+    assert group["Properties"]["DeploymentConfigName"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+
+
+def test_any_stage_can_choose_how_traffic_moves(synth: SynthFactory) -> None:
+    _, group = synth(deployment="linear10PercentEvery1Minute").only("AWS::CodeDeploy::DeploymentGroup")
+
+    assert (
+        group["Properties"]["DeploymentConfigName"] == "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
+    )
