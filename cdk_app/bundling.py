@@ -99,6 +99,28 @@ def build_function_asset(
     return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
 
 
+def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROOT) -> BuiltAsset:
+    """A copy of a small source-only function (no dependencies) with normalised modes, no byte code."""
+    files = sorted(_package_files(source_dir))
+    if not files:
+        raise BundlingError(f"{source_dir} holds no source files")
+    asset_hash = _sha256(
+        _BUILD_FORMAT,
+        *(part for path in files for part in (path.relative_to(source_dir).as_posix(), path.read_bytes())),
+    )
+    asset_dir = build_root / "source" / f"{name}-{asset_hash[:16]}"
+    if not asset_dir.is_dir():
+
+        def assemble(tmp: Path) -> None:
+            for path in files:
+                destination = tmp / path.relative_to(source_dir)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, destination)
+
+        _build_once(asset_dir, assemble)
+    return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
+
+
 def _install_requirements(requirements: Path, target: Target, destination: Path) -> None:
     command = [
         sys.executable, "-m", "pip", "install",

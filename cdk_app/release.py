@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_iam as iam
@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_app.bundling import build_source_asset
 from cdk_app.config import OrdersApiConfig
 from cdk_app.function import ARCHITECTURE, RUNTIME
 from cdk_app.nag import acknowledge
@@ -53,6 +54,8 @@ class OrdersRelease(Construct):
         alarms: list[cloudwatch.IAlarm],
     ) -> None:
         super().__init__(scope, construct_id)
+        # Copied with modes Lambda can read (whatever the umask of the checkout) and without byte code.
+        hook_asset = build_source_asset(HOOK_SOURCE, "pre-traffic-hook")
         log_group = logs.LogGroup(
             self,
             "HookLogGroup",
@@ -73,7 +76,9 @@ class OrdersRelease(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler="pre_traffic.handler",
-            code=lambda_.Code.from_asset(str(HOOK_SOURCE)),
+            code=lambda_.Code.from_asset(
+                str(hook_asset.path), asset_hash=hook_asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
+            ),
             timeout=Duration.minutes(2),
             memory_size=256,
             role=role,

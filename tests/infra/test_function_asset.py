@@ -199,3 +199,18 @@ def test_an_asset_built_under_a_strict_umask_is_still_readable(tmp_path: Path) -
     assert (asset.path / "six.py").is_file()
     assert _modes(asset.path) == {"dirs": {0o755}, "files": {0o644}}
     assert asset.path.stat().st_mode & 0o777 == 0o755
+
+
+def test_the_pre_traffic_hook_asset_is_readable_and_holds_only_its_source(tmp_path: Path) -> None:
+    from cdk_app.bundling import build_source_asset
+    from cdk_app.release import HOOK_SOURCE
+
+    (HOOK_SOURCE / "__pycache__").mkdir(exist_ok=True)  # as a test importing the hook leaves behind
+    previous = os.umask(0o077)
+    try:
+        asset = build_source_asset(HOOK_SOURCE, "hook", tmp_path)
+    finally:
+        os.umask(previous)
+
+    assert sorted(path.name for path in asset.path.rglob("*")) == ["pre_traffic.py"]
+    assert _modes(asset.path) == {"dirs": set(), "files": {0o644}}
