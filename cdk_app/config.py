@@ -79,6 +79,9 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "logLevel": "INFO",
     "alarmEmail": "",
     "corsAllowOrigins": [],
+    # Lambda SnapStart for published versions: init runs once per version, environments restore from
+    # a snapshot (orders_api/snapstart.py keeps connections and secrets out of it). Billed per use.
+    "snapStart": False,
     # How CodeDeploy moves traffic to a new version (cdk_app/release.py): allAtOnce, canary... or linear...
     "deployment": "allAtOnce",
     # X-Ray tracing. Off, the function never imports the X-Ray SDK: its import time nearly halves
@@ -129,6 +132,7 @@ class OrdersApiConfig:
     cors_allow_origins: tuple[str, ...]
     tracing: bool
     deployment: str
+    snap_start: bool
 
     @property
     def uses_placeholder_url(self) -> bool:
@@ -174,6 +178,7 @@ class OrdersApiConfig:
             cors_allow_origins=reader.origins("corsAllowOrigins"),
             tracing=reader.flag("tracing"),
             deployment=reader.exact_choice("deployment", DEPLOYMENTS),
+            snap_start=reader.flag("snapStart"),
         )
         if config.existing_secret_kms_key and not config.existing_secret:
             reader.problems["existingSecretKmsKey"] = (

@@ -96,6 +96,7 @@ class OrdersFunction(Construct):
             # INFO keeps the platform's START and REPORT lines: duration, memory, Init Duration.
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment=_environment(config, secret_id, cursor_key),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
         )
         secret.grant_read(self.function)
         if secret_key is not None:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_api import errors
+from orders_api import errors, snapstart
 from orders_api.identity import NotAuthenticated, auth_mode, caller_of
 from orders_api.observability import logger, metrics, tracer
 from orders_api.preflight import Refusal, checked_event
@@ -35,6 +35,7 @@ ANSWER_MARGIN_SECONDS = 1.0
 SEE_LOG = "The service's log has the details under this answer's requestId."
 
 app = APIGatewayHttpResolver(enable_validation=True)
+snapstart.register()
 app.include_router(router)
 
 

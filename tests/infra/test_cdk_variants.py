@@ -209,3 +209,11 @@ def test_any_stage_can_choose_how_traffic_moves(synth: SynthFactory) -> None:
     assert (
         group["Properties"]["DeploymentConfigName"] == "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"
     )
+
+
+def test_snapstart_restores_published_versions_when_asked(synth: SynthFactory) -> None:
+    _, plain = synth().orders_function()
+    _, snapped = synth(snapStart="true").orders_function()
+
+    assert "SnapStart" not in plain["Properties"]
+    assert snapped["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}

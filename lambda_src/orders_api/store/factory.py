@@ -47,6 +47,16 @@ def get_cursor_seal() -> CursorSeal:
         return _seal
 
 
+def forget() -> None:
+    """Drop the store and cursor seal with their HTTP session, tokens and secrets: the next request
+    builds them anew (after a SnapStart restore, nothing of a snapshot's connections or secrets is
+    shared between the copies restored from it)."""
+    global _store, _seal
+    with _lock:
+        _store = None
+        _seal = None
+
+
 def build_store(settings: StoreSettings, session: requests.Session) -> OrderStore:
     """An order store for ``settings`` that sends its calls through ``session``."""
     tokens = build_tokens(settings, session)

@@ -1,0 +1,45 @@
+"""SnapStart runtime hooks: what must not be shared by the copies of one snapshot.
+
+With ``-c snapStart=true`` Lambda runs the init phase once per published version, snapshots the
+process, and starts every execution environment of that version from a copy of the snapshot. What
+init leaves in memory is therefore shared by all copies: it must hold no connection (a TCP connection
+cannot be resumed by several processes), no secret or token that may be rotated meanwhile, and nothing
+seeded from time or randomness.
+
+The service keeps none of these at import: the store, its HTTP session, tokens and cursor key are built
+on the first request (``store.factory``), ids come from ``uuid4`` (the operating system's randomness,
+fresh after a restore), and timestamps are read per request. The hooks make that a guarantee rather
+than a habit: before the snapshot and after each restore they drop whatever a store call made during
+init left behind, and Powertools' secret cache.
+
+The hooks are registered only where the Lambda runtime provides ``snapshot_restore_python``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from orders_api.store import factory
+
+
+def forget_shared_state() -> None:
+    """No store, session, token, secret or cursor key survives into (or out of) a snapshot."""
+    factory.forget()
+    # Only if a secret was read at all: importing Powertools' parameters would import boto3.
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    if parameters is not None:
+        parameters.clear_caches()
+
+
+def register() -> bool:
+    """Register the hooks with the Lambda runtime; False where there is no SnapStart runtime."""
+    try:
+        from snapshot_restore_python import (  # type: ignore[import-not-found]
+            register_after_restore,
+            register_before_snapshot,
+        )
+    except ImportError:
+        return False
+    register_before_snapshot(forget_shared_state)
+    register_after_restore(forget_shared_state)
+    return True

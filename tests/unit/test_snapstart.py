@@ -1,0 +1,52 @@
+"""SnapStart hooks: nothing that must not be shared survives into a snapshot or out of a restore."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import ModuleType
+
+import pytest
+from aws_lambda_powertools.utilities import parameters
+
+from orders_api import snapstart
+from orders_api.store import factory
+
+
+def test_without_the_snapstart_runtime_nothing_is_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "snapshot_restore_python", None)
+
+    assert snapstart.register() is False
+
+
+def test_the_hooks_are_registered_before_snapshot_and_after_restore(monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: dict[str, list[Callable[[], None]]] = {"before": [], "after": []}
+    runtime = ModuleType("snapshot_restore_python")
+    runtime.register_before_snapshot = registered["before"].append  # type: ignore[attr-defined]
+    runtime.register_after_restore = registered["after"].append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_python", runtime)
+
+    assert snapstart.register() is True
+    assert registered == {"before": [snapstart.forget_shared_state], "after": [snapstart.forget_shared_state]}
+
+
+def test_after_a_restore_the_store_session_tokens_and_secrets_are_built_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a process that served requests: a store with its session and a cached secret
+    monkeypatch.setenv("STARGATE_URL", "http://127.0.0.1:1/api/json")
+    monkeypatch.setenv("STARGATE_NAMESPACE", "shop")
+    monkeypatch.setenv("STARGATE_TOKEN", "token-1")
+    monkeypatch.setattr(factory, "_store", None)
+    monkeypatch.setattr(factory, "_seal", None)
+    before = factory.get_store()
+    seal = factory.get_cursor_seal()
+    parameters.base.DEFAULT_PROVIDERS["secrets"] = object()  # type: ignore[assignment]
+
+    # When the process is restored from a snapshot
+    snapstart.forget_shared_state()
+
+    # Then the next request builds its own store (with a new session and tokens), seal and secret cache
+    assert factory.get_store() is not before
+    assert factory.get_cursor_seal() is not seal
+    assert "secrets" not in parameters.base.DEFAULT_PROVIDERS
