@@ -23,10 +23,10 @@ CDK_ARGS ?=
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: help install run stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy smoke clean
+.PHONY: help install run stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt lambda_src/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,14 +76,18 @@ synth: $(BIN)/.installed node_modules/.installed ## cdk synth, offline, without 
 	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --no-notices --quiet $(CDK_ARGS)
 
 diff: $(BIN)/.installed node_modules/.installed ## cdk diff against the deployed stack (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) diff --no-notices $(CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) diff --no-notices $(CDK_ARGS) OrdersApi
 
 deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-outputs.json (CDK_ARGS; refuses the placeholder URL)
 	$(BIN)/python -m cdk_app.deploy_check $(CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices $(APPROVAL) --outputs-file cdk-outputs.json $(CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices $(APPROVAL) --outputs-file cdk-outputs.json $(CDK_ARGS) OrdersApi
 
 destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force $(CDK_ARGS)
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force $(CDK_ARGS) OrdersApi
+
+deploy-github-role: $(BIN)/.installed node_modules/.installed ## The role GitHub Actions deploys with (OIDC): GITHUB_REPO=<owner>/<repo>
+	@test -n "$(GITHUB_REPO)" || { echo "Give the repository: make deploy-github-role GITHUB_REPO=<owner>/<repo>" >&2; exit 2; }
+	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices --require-approval broadening -c githubRepo=$(GITHUB_REPO) $(CDK_ARGS) OrdersApiGitHubDeploy
 
 smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke [API_URL=https://...] [SMOKE_ARGS=--no-auth]
 	$(BIN)/python scripts/smoke.py $(API_URL) $(SMOKE_ARGS)

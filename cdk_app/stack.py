@@ -13,6 +13,7 @@ from cdk_app.bundling import LAMBDA_SOURCE_DIR
 from cdk_app.config import OrdersApiConfig
 from cdk_app.dashboard import OrdersDashboard
 from cdk_app.function import OrdersFunction
+from cdk_app.github_oidc import GitHubDeployStack
 from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
 from cdk_app.release import OrdersRelease, live_alias
@@ -21,6 +22,7 @@ from cdk_app.secret import CursorKeySecret, StoreSecret
 # The construct id (paths, logical ids, cdk.out/OrdersApi.template.json); the CloudFormation stack
 # is named per stage: OrdersApi-dev, OrdersApi-prod.
 STACK_NAME: Final = "OrdersApi"
+GITHUB_STACK_NAME: Final = "OrdersApiGitHubDeploy"
 
 
 class OrdersApiStack(Stack):
@@ -98,11 +100,18 @@ class OrdersApiStack(Stack):
         )
 
 
-def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersApiStack:
+def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersApiStack | None:
     """Read the config from ``app``'s context, add the stack, and check it with cdk-nag on every synth.
 
     Raises ConfigError (naming the bad keys) before anything is built.
     """
+    repository = app.node.try_get_context("githubRepo")
+    if repository:
+        # Only when asked for (make deploy-github-role): the app then holds this stack alone.
+        existing = str(app.node.try_get_context("githubProviderExists") or "").lower() == "true"
+        GitHubDeployStack(app, GITHUB_STACK_NAME, repository=str(repository), existing_provider=existing)
+        enable_nag(app)
+        return None
     config = OrdersApiConfig.from_context(app.node.try_get_context)
     stack = OrdersApiStack(
         app, STACK_NAME, stack_name=f"{STACK_NAME}-{config.stage}", config=config, source_dir=source_dir

@@ -37,6 +37,7 @@ class Synthesized:
         context = {**cdk_json_context(), **overrides, "aws:cdk:disable-asset-staging": True}
         app = App(context=context, outdir=str(outdir))
         stack = add_orders_api(app)
+        assert stack is not None
         return cls(app=app, stack=stack, template=Template.from_stack(stack))
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
