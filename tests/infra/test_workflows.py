@@ -40,3 +40,13 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
     )
 
     assert result.returncode != 0
+
+
+def test_dependabot_configuration_validates_against_its_schema() -> None:
+    check = Path(sys.executable).parent / "check-jsonschema"
+    config = REPO_ROOT / ".github" / "dependabot.yml"
+    command = [str(check), "--builtin-schema", "vendor.dependabot", str(config)]
+
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
