@@ -70,6 +70,8 @@ DEFAULTS: Final[Mapping[str, object]] = {
     # Keep the token secret when the stack is destroyed: a destroy should not also throw away the token.
     "retainSecret": True,
     "apiAuth": "iam",
+    # IAM roles or users (ARNs) that act on every order; every other caller reaches only its own.
+    "adminPrincipals": [],
     "throttleRateLimit": 50,
     "throttleBurstLimit": 100,
     # Memory also buys CPU: the cold start imports pydantic-core and Powertools, which is CPU-bound and
@@ -98,6 +100,7 @@ _SECRET_ARN = re.compile(
     r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
 )
 _KMS_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]{1,128}")
+_PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@_/-]{1,512}")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
@@ -123,6 +126,7 @@ class OrdersApiConfig:
     existing_secret_kms_key: str | None
     retain_secret: bool
     api_auth: ApiAuth
+    admin_principals: tuple[str, ...]
     throttle_rate_limit: float
     throttle_burst_limit: int
     memory_size: int
@@ -167,6 +171,7 @@ class OrdersApiConfig:
             existing_secret_kms_key=reader.kms_key("existingSecretKmsKey"),
             retain_secret=reader.flag("retainSecret"),
             api_auth=cast(ApiAuth, reader.choice("apiAuth", API_AUTH_MODES)),
+            admin_principals=reader.principals("adminPrincipals"),
             throttle_rate_limit=reader.number("throttleRateLimit", minimum=1, maximum=10_000),
             throttle_burst_limit=int(
                 reader.number("throttleBurstLimit", minimum=1, maximum=5_000, whole=True)
@@ -329,6 +334,21 @@ class _Reader:
             return value.strip().lower() == "true"
         self.problems[key] = f"must be true or false, got {value!r}"
         return True
+
+    def principals(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if isinstance(value, str):
+            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list):
+            items = list(value)
+        else:
+            self.problems[key] = f"must be a list of IAM role or user ARNs, got {value!r}"
+            return ()
+        for item in items:
+            if not (isinstance(item, str) and _PRINCIPAL.fullmatch(item)):
+                self.problems[key] = f"each must be an IAM role or user ARN, got {item!r}"
+                return ()
+        return tuple(str(item) for item in items)
 
     def origins(self, key: str) -> tuple[str, ...]:
         value = self.raw(key)

@@ -143,6 +143,8 @@ def _environment(
     }
     if config.stargate_auth_url is not None:
         environment["STARGATE_AUTH_URL"] = config.stargate_auth_url
+    if config.admin_principals:
+        environment["ADMIN_PRINCIPALS"] = ",".join(config.admin_principals)
     if not config.tracing:
         environment["POWERTOOLS_TRACE_DISABLED"] = "true"
     return environment

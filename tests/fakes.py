@@ -25,8 +25,9 @@ class InMemoryOrderStore:
         self.orders[order.orderId] = order
         return order, True
 
-    def get(self, order_id: UUID) -> StoredOrder | None:
-        return self.orders.get(order_id)
+    def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
+        order = self.orders.get(order_id)
+        return order if order is not None and (owner is None or order.owner == owner) else None
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
         if current.orderId not in self.orders:
@@ -34,12 +35,19 @@ class InMemoryOrderStore:
         self.orders[updated.orderId] = updated
         return updated
 
-    def delete(self, order_id: UUID) -> None:
-        self.orders.pop(order_id, None)
+    def delete(self, order_id: UUID, owner: str | None = None) -> None:
+        if self.get(order_id, owner) is not None:
+            self.orders.pop(order_id, None)
 
-    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+    def list(
+        self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
+    ) -> StoredPage:
         start = int(decode_cursor(cursor, status)["offset"]) if cursor else 0
-        matching = [o for o in self.orders.values() if status is None or o.status == status]
+        matching = [
+            o
+            for o in self.orders.values()
+            if (status is None or o.status == status) and (owner is None or o.owner == owner)
+        ]
         page = matching[start : start + limit]
         more = start + limit < len(matching)
         return StoredPage(page, encode_cursor(status, {"offset": start + limit}) if more else None)

@@ -50,23 +50,24 @@ class CursorSeal:
         self._key_value = key_value
         self._derived: tuple[str, bytes] | None = None
 
-    def seal(self, caller: Caller, position: str) -> str:
-        """The cursor a caller is given for ``position``."""
-        return f"{position}.{_b64(self._tag(caller, position))}"
+    def seal(self, caller: Caller, position: str, scope: str = "") -> str:
+        """The cursor a caller is given for ``position`` of a listing narrowed to ``scope``."""
+        return f"{position}.{_b64(self._tag(caller, position, scope))}"
 
-    def open(self, caller: Caller, cursor: str) -> str:
-        """The position inside ``cursor``; InvalidCursor unless this API sealed it for ``caller``."""
+    def open(self, caller: Caller, cursor: str, scope: str = "") -> str:
+        """The position inside ``cursor``; InvalidCursor unless this API sealed it for ``caller`` and
+        the same ``scope`` (an admin's owner filter)."""
         position, dot, tag_text = cursor.rpartition(".")
         if not dot or not position or not cursor.isascii() or not _TAG.fullmatch(tag_text):
             raise InvalidCursor()
         tag = base64.urlsafe_b64decode(tag_text + "=" * (-len(tag_text) % 4))
-        if not hmac.compare_digest(tag, self._tag(caller, position)):
+        if not hmac.compare_digest(tag, self._tag(caller, position, scope)):
             raise InvalidCursor()
         return position
 
-    def _tag(self, caller: Caller, position: str) -> bytes:
-        # A JSON pair: no caller id and position can be shifted into one another.
-        message = json.dumps([caller.id, position]).encode()
+    def _tag(self, caller: Caller, position: str, scope: str) -> bytes:
+        # A JSON array: no caller id, scope and position can be shifted into one another.
+        message = json.dumps([caller.id, position] if not scope else [caller.id, scope, position]).encode()
         return hmac.new(self._key(), message, hashlib.sha256).digest()[:TAG_BYTES]
 
     def _key(self) -> bytes:

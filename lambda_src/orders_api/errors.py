@@ -46,6 +46,10 @@ class InvalidCursor(OrdersError):
         super().__init__(f"The cursor is not valid: {reason}.")
 
 
+class NotAllowed(OrdersError):
+    """The caller is known but may not do this (HTTP 403)."""
+
+
 class ConfigurationError(OrdersError):
     """Settings are missing or invalid. The message names the settings, never their values.
 

@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_api import errors, snapstart
-from orders_api.identity import NotAuthenticated, auth_mode, caller_of
+from orders_api.identity import NotAuthenticated, admin_principals, auth_mode, caller_of
 from orders_api.observability import logger, metrics, tracer
 from orders_api.preflight import Refusal, checked_event
 from orders_api.routes import router
@@ -114,6 +114,11 @@ def _conflict(error: errors.OrdersError) -> Response[Any]:
     return _error(409, str(error))
 
 
+@app.exception_handler(errors.NotAllowed)
+def _not_allowed(error: errors.NotAllowed) -> Response[Any]:
+    return _error(403, str(error))
+
+
 @app.exception_handler(errors.InvalidCursor)
 def _bad_cursor(error: errors.InvalidCursor) -> Response[Any]:
     return _error(400, str(error))
@@ -185,7 +190,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Resolve one HTTP API v2 event; bodies that are not one bounded JSON object never reach a route."""
     try:
         checked = checked_event(event)
-        caller = caller_of(checked, auth_mode())
+        caller = caller_of(checked, auth_mode(), admin_principals())
     except Refusal as refusal:
         return _early_answer(refusal, event)
     except NotAuthenticated as error:

@@ -13,6 +13,9 @@ the mode the stack deployed (``ORDERS_API_AUTH``):
 - ``jwt``: the token's issuer and subject (``iss`` + ``sub``).
 - ``none``: one shared anonymous caller (``make run``, and stacks deployed with ``apiAuth=none``).
 
+Each caller reaches only the orders it created; admins (``ADMIN_PRINCIPALS`` in ``iam`` mode, the
+``orders/admin`` scope in ``jwt`` mode) reach every order.
+
 A request without the identity its mode expects gets 401 (it cannot come through API Gateway as
 deployed). The default mode is ``iam``: a function deployed without the setting fails closed.
 
@@ -48,13 +51,24 @@ class NotAuthenticated(OrdersError):
 
 @dataclass(frozen=True)
 class Caller:
-    """One caller of the API; ``id`` is what keys and (later) ownership are scoped by."""
+    """One caller of the API; ``id`` is what keys and orders belong to.
+
+    An ``admin`` acts on every order: an IAM principal listed in ``ADMIN_PRINCIPALS``, or a JWT caller
+    with the ``orders/admin`` scope.
+    """
 
     id: str
     kind: AuthMode
+    admin: bool = False
+
+    @property
+    def owner_filter(self) -> str | None:
+        """The owner whose orders this caller may reach; None for an admin (every order)."""
+        return None if self.admin else self.id
 
 
 ANONYMOUS = Caller("anonymous", "none")
+ADMIN_SCOPE = "orders/admin"
 
 
 def auth_mode(env: Mapping[str, str] = os.environ) -> AuthMode:
@@ -66,14 +80,31 @@ def auth_mode(env: Mapping[str, str] = os.environ) -> AuthMode:
     raise ConfigurationError(f"ORDERS_API_AUTH must be one of {', '.join(AUTH_MODES)}.")
 
 
-def caller_of(event: Mapping[str, Any], mode: AuthMode) -> Caller:
+def admin_principals(env: Mapping[str, str] = os.environ) -> frozenset[str]:
+    """The IAM principals (``ADMIN_PRINCIPALS``, comma-separated role or user ARNs) that are admins."""
+    listed = (item.strip() for item in env.get("ADMIN_PRINCIPALS", "").split(","))
+    return frozenset(
+        f"iam:{_without_role_path(principal_id(arn))}" for arn in listed if arn.startswith("arn:")
+    )
+
+
+def _without_role_path(arn: str) -> str:
+    # A session's ARN names its role without the role's path, so an admin role is matched without it.
+    prefix, separator, rest = arn.partition(":role/")
+    return f"{prefix}{separator}{rest.rsplit('/', 1)[-1]}" if separator else arn
+
+
+def caller_of(event: Mapping[str, Any], mode: AuthMode, admins: frozenset[str] = frozenset()) -> Caller:
     """The caller of an HTTP API (payload 2.0) event, in ``mode``; NotAuthenticated when absent."""
     if mode == "none":
         return ANONYMOUS
     authorizer = _mapping(_mapping(event.get("requestContext")).get("authorizer"))
     if mode == "iam":
-        return _iam_caller(_mapping(authorizer.get("iam")))
-    return _jwt_caller(_mapping(_mapping(authorizer.get("jwt")).get("claims")))
+        caller = _iam_caller(_mapping(authorizer.get("iam")))
+        return Caller(caller.id, caller.kind, admin=caller.id in admins)
+    jwt = _mapping(authorizer.get("jwt"))
+    caller = _jwt_caller(_mapping(jwt.get("claims")))
+    return Caller(caller.id, caller.kind, admin=ADMIN_SCOPE in _scopes(jwt))
 
 
 def principal_id(arn: str) -> str:
@@ -101,6 +132,16 @@ def _jwt_caller(claims: Mapping[str, Any]) -> Caller:
         raise NotAuthenticated()
     # "#" cannot appear in an issuer URL's id here: it is escaped, so the split is unambiguous.
     return Caller(f"jwt:{issuer.replace('%', '%25').replace('#', '%23')}#{subject}", "jwt")
+
+
+def _scopes(jwt: Mapping[str, Any]) -> set[str]:
+    # API Gateway lists the scopes it checked; the token's own "scope" claim is a space-separated string.
+    listed = jwt.get("scopes")
+    scopes = {str(scope) for scope in listed} if isinstance(listed, list) else set()
+    claim = _mapping(jwt.get("claims")).get("scope")
+    if isinstance(claim, str):
+        scopes |= set(claim.split())
+    return scopes
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

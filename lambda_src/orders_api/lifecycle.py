@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from orders_api.cursors import CursorSeal
-from orders_api.errors import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
+from orders_api.errors import IdempotencyKeyReused, NotAllowed, OrderNotFound, TransitionNotAllowed
 from orders_api.identity import Caller
 from orders_api.models import NewOrder, OrderStatus, StoredOrder
 from orders_api.store import OrderStore, StoredPage
@@ -55,17 +55,17 @@ def create_order(
     return stored, created
 
 
-def get_order(store: OrderStore, order_id: UUID) -> StoredOrder:
-    """The order, or OrderNotFound."""
-    order = store.get(order_id)
+def get_order(store: OrderStore, caller: Caller, order_id: UUID) -> StoredOrder:
+    """The order, if ``caller`` may see it; OrderNotFound otherwise (another's order is not revealed)."""
+    order = store.get(order_id, caller.owner_filter)
     if order is None:
         raise OrderNotFound(order_id)
     return order
 
 
-def change_status(store: OrderStore, order_id: UUID, status: OrderStatus) -> StoredOrder:
+def change_status(store: OrderStore, caller: Caller, order_id: UUID, status: OrderStatus) -> StoredOrder:
     """Move the order to ``status`` if the lifecycle allows it; ``updatedAt`` always advances."""
-    current = get_order(store, order_id)
+    current = get_order(store, caller, order_id)
     if status not in ALLOWED_TRANSITIONS[current.status]:
         raise TransitionNotAllowed(current.status.value, status.value)
     # Clocks of two Lambda instances may disagree: never let updatedAt go backwards or stand still.
@@ -81,17 +81,25 @@ def list_orders(
     limit: int,
     cursor: str | None,
     status: OrderStatus | None,
+    owner: str | None = None,
 ) -> StoredPage:
-    """A page of orders, optionally of one status; cursors are sealed for ``caller`` and opened so."""
-    position = seal.open(caller, cursor) if cursor is not None else None
-    page = store.list(limit, position, status)
-    next_cursor = seal.seal(caller, page.next_cursor) if page.next_cursor is not None else None
+    """A page of the caller's orders (an admin's: every order, or ``owner``'s), optionally of one status.
+
+    Cursors are sealed for the caller and the owner filter, and opened so.
+    """
+    if owner is not None and not caller.admin:
+        raise NotAllowed("Only admins may list another caller's orders; leave out owner.")
+    owner_filter = owner if caller.admin else caller.id
+    scope = owner or ""
+    position = seal.open(caller, cursor, scope) if cursor is not None else None
+    page = store.list(limit, position, status, owner_filter)
+    next_cursor = seal.seal(caller, page.next_cursor, scope) if page.next_cursor is not None else None
     return StoredPage(page.orders, next_cursor)
 
 
-def delete_order(store: OrderStore, order_id: UUID) -> None:
-    """Delete the order; deleting one that is already gone succeeds."""
-    store.delete(order_id)
+def delete_order(store: OrderStore, caller: Caller, order_id: UUID) -> None:
+    """Delete the order if ``caller`` may; deleting one that is gone (or not theirs) succeeds."""
+    store.delete(order_id, caller.owner_filter)
 
 
 def _now() -> datetime:

@@ -102,7 +102,8 @@ def create_order(
         200: {"description": "A page of orders.", "content": {JSON: {"model": OrderPage}}},
         **errors(
             e400="The cursor was not issued by this API to this caller, was changed, or was issued "
-            "for another status filter."
+            "for another status or owner filter.",
+            e403="Only admins may filter by owner.",
         ),
     },
 )
@@ -113,8 +114,18 @@ def list_orders(
         str | None, Query(min_length=1, max_length=4096, description="`nextCursor` of the previous page.")
     ] = None,
     status: Annotated[OrderStatus | None, Query(description="Only orders with this status.")] = None,
+    owner: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=512,
+            description="Admins only: the orders of this caller (e.g. iam:arn:aws:iam::123456789012:role/x).",
+        ),
+    ] = None,
 ) -> OrderPage:
-    page = lifecycle.list_orders(get_store(), get_cursor_seal(), current_caller(), limit, cursor, status)
+    page = lifecycle.list_orders(
+        get_store(), get_cursor_seal(), current_caller(), limit, cursor, status, owner
+    )
     return OrderPage(items=[order.public() for order in page.orders], nextCursor=page.next_cursor)
 
 
@@ -128,7 +139,7 @@ def list_orders(
 )
 @tracer.capture_method
 def get_order(orderId: OrderId) -> Order:
-    return lifecycle.get_order(get_store(), orderId).public()
+    return lifecycle.get_order(get_store(), current_caller(), orderId).public()
 
 
 @router.patch(
@@ -148,7 +159,7 @@ def get_order(orderId: OrderId) -> Order:
 )
 @tracer.capture_method
 def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> Order:
-    order = lifecycle.change_status(get_store(), orderId, change.status)
+    order = lifecycle.change_status(get_store(), current_caller(), orderId, change.status)
     metrics.add_metric(name="OrderStatusChanged", unit=MetricUnit.Count, value=1)
     logger.info("Order status changed", order_id=str(orderId), status=order.status.value)
     return order.public()
@@ -161,5 +172,5 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
 )
 @tracer.capture_method
 def delete_order(orderId: OrderId) -> Response[None]:
-    lifecycle.delete_order(get_store(), orderId)
+    lifecycle.delete_order(get_store(), current_caller(), orderId)
     return Response(status_code=204)

@@ -263,3 +263,28 @@ def test_a_missing_keyspace_is_a_store_error_naming_it(data_backend: DataBackend
 
     with pytest.raises(StoreError, match="no_such_keyspace"):
         collection.insert_one({"_id": "x"})
+
+
+def test_owners_are_part_of_the_query_so_pages_stay_full_and_others_orders_are_unreachable(
+    collection: DataApiCollection,
+) -> None:
+    # Given orders of two owners, interleaved
+    store = DataApiOrderStore(collection)
+    mine, theirs = [], []
+    for n in range(12):
+        order = _order(n).model_copy(update={"owner": "iam:alice" if n % 2 else "iam:bob"})
+        store.create(order)
+        (mine if n % 2 else theirs).append(order)
+
+    # When Alice lists in pages of 4
+    first = store.list(4, None, None, "iam:alice")
+    rest = store.list(4, first.next_cursor, None, "iam:alice") if first.next_cursor else None
+
+    # Then every page is full of her orders only, and Bob's cannot be read or deleted as hers
+    assert len(first.orders) == 4
+    listed = first.orders + (rest.orders if rest else [])
+    assert {o.orderId for o in listed} == {o.orderId for o in mine}
+    assert store.get(theirs[0].orderId, "iam:alice") is None
+    store.delete(theirs[0].orderId, "iam:alice")
+    assert store.get(theirs[0].orderId) is not None
+    assert store.get(mine[0].orderId, "iam:alice") == mine[0]

@@ -189,3 +189,29 @@ def test_the_order_store_round_trips_and_paginates(documents: StargateDocuments)
 
     store.delete(orders[1].orderId)
     assert store.get(orders[1].orderId) is None
+
+
+def test_owners_are_part_of_the_search_so_pages_stay_full_and_others_orders_are_unreachable(
+    documents: StargateDocuments,
+) -> None:
+    store = DocumentOrderStore(documents)
+    mine, theirs = [], []
+    for n in range(12):
+        order = _order(n).model_copy(update={"owner": "iam:alice" if n % 2 else "iam:bob"})
+        store.create(order)
+        (mine if n % 2 else theirs).append(order)
+
+    first = store.list(4, None, None, "iam:alice")
+    listed = list(first.orders)
+    cursor = first.next_cursor
+    while cursor is not None:
+        page = store.list(4, cursor, None, "iam:alice")
+        listed += page.orders
+        cursor = page.next_cursor
+
+    assert len(first.orders) == 4
+    assert sorted(str(o.orderId) for o in listed) == sorted(str(o.orderId) for o in mine)
+    assert store.get(theirs[0].orderId, "iam:alice") is None
+    store.delete(theirs[0].orderId, "iam:alice")
+    assert store.get(theirs[0].orderId) is not None
+    assert store.get(mine[0].orderId, "iam:alice") == mine[0]

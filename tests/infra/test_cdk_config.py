@@ -167,3 +167,13 @@ def test_an_unknown_deployment_is_refused_with_the_choices() -> None:
         _config(deployment="canary50")
     assert raised.value.keys == ("deployment",)
     assert "canary10Percent5Minutes" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "principals",
+    ["arn:aws:sts::123456789012:assumed-role/x/y", "operator", ["arn:aws:iam::123456789012:group/ops"], 7],
+)
+def test_admin_principals_are_role_or_user_arns(principals: object) -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(adminPrincipals=principals)
+    assert raised.value.keys == ("adminPrincipals",)

@@ -217,3 +217,12 @@ def test_snapstart_restores_published_versions_when_asked(synth: SynthFactory) -
 
     assert "SnapStart" not in plain["Properties"]
     assert snapped["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+
+
+def test_admin_principals_reach_the_function(synth: SynthFactory) -> None:
+    admins = "arn:aws:iam::123456789012:role/operator,arn:aws:iam::123456789012:user/jane"
+
+    environment = synth(adminPrincipals=admins).function_environment()
+
+    assert environment["ADMIN_PRINCIPALS"] == admins
+    assert "ADMIN_PRINCIPALS" not in synth().function_environment()

@@ -42,9 +42,11 @@ class RecordingStore(InMemoryOrderStore):
         super().__init__()
         self.listed_positions: list[str | None] = []
 
-    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+    def list(
+        self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
+    ) -> StoredPage:
         self.listed_positions.append(cursor)
-        return super().list(limit, cursor, status)
+        return super().list(limit, cursor, status, owner)
 
 
 @pytest.fixture

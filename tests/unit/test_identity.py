@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from orders_api.errors import ConfigurationError
-from orders_api.identity import ANONYMOUS, NotAuthenticated, auth_mode, caller_of, principal_id
+from orders_api.identity import (
+    ANONYMOUS,
+    Caller,
+    NotAuthenticated,
+    admin_principals,
+    auth_mode,
+    caller_of,
+    principal_id,
+)
 
 EVENT = json.loads((Path(__file__).parent / "events" / "http_api_v2.json").read_text())
 
@@ -130,3 +138,28 @@ def test_the_mode_defaults_to_iam_and_refuses_unknown_values() -> None:
     assert auth_mode({"ORDERS_API_AUTH": "jwt"}) == "jwt"
     with pytest.raises(ConfigurationError, match="ORDERS_API_AUTH"):
         auth_mode({"ORDERS_API_AUTH": "cookie"})
+
+
+def test_admins_are_the_listed_principals_their_sessions_included() -> None:
+    listed = "arn:aws:iam::123456789012:role/ops/operator, arn:aws:iam::123456789012:user/jane"
+    admins = admin_principals({"ADMIN_PRINCIPALS": listed})
+
+    def caller(arn: str) -> Caller:
+        return caller_of(with_iam(userArn=arn), "iam", admins)
+
+    session = caller("arn:aws:sts::123456789012:assumed-role/operator/s-1")
+    jane = caller("arn:aws:iam::123456789012:user/jane")
+    alice = caller("arn:aws:iam::123456789012:user/alice")
+
+    assert (session.admin, jane.admin, alice.admin) == (True, True, False)
+    assert (session.owner_filter, alice.owner_filter) == (None, alice.id)
+
+
+def test_jwt_admins_hold_the_admin_scope() -> None:
+    claims = {"iss": "https://issuer.example.com/", "sub": "u-1"}
+    event = with_jwt(claims)
+    event["requestContext"]["authorizer"]["jwt"]["scopes"] = ["orders/read", "orders/admin"]
+
+    assert caller_of(event, "jwt").admin is True
+    assert caller_of(with_jwt({**claims, "scope": "orders/read orders/admin"}), "jwt").admin is True
+    assert caller_of(with_jwt({**claims, "scope": "orders/read"}), "jwt").admin is False

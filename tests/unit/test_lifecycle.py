@@ -58,7 +58,7 @@ def test_without_a_key_every_create_is_a_new_order() -> None:
 def test_a_replay_returns_the_stored_order_even_after_it_changed() -> None:
     store = InMemoryOrderStore()
     first, _ = lifecycle.create_order(store, ALICE, NEW, "key")
-    lifecycle.change_status(store, first.orderId, OrderStatus.PAID)
+    lifecycle.change_status(store, ALICE, first.orderId, OrderStatus.PAID)
 
     replay, created = lifecycle.create_order(store, ALICE, NEW, "key")
 
@@ -80,7 +80,7 @@ def test_updated_at_advances_even_when_the_clock_goes_backwards(monkeypatch: pyt
     order, _ = lifecycle.create_order(store, ALICE, NEW, None)
     monkeypatch.setattr(lifecycle, "_now", lambda: order.updatedAt - timedelta(seconds=5))
 
-    paid = lifecycle.change_status(store, order.orderId, OrderStatus.PAID)
+    paid = lifecycle.change_status(store, ALICE, order.orderId, OrderStatus.PAID)
 
     assert paid.updatedAt > order.updatedAt
     assert paid.createdAt == order.createdAt
@@ -105,13 +105,13 @@ def test_a_refused_transition_names_both_states() -> None:
     order, _ = lifecycle.create_order(store, ALICE, NEW, None)
 
     with pytest.raises(TransitionNotAllowed, match="from PENDING to DELIVERED"):
-        lifecycle.change_status(store, order.orderId, OrderStatus.DELIVERED)
+        lifecycle.change_status(store, ALICE, order.orderId, OrderStatus.DELIVERED)
 
 
 def test_changing_an_unknown_order_is_not_found() -> None:
     with pytest.raises(OrderNotFound):
         lifecycle.change_status(
-            InMemoryOrderStore(), lifecycle.order_id_for_key(ALICE, "x"), OrderStatus.PAID
+            InMemoryOrderStore(), ALICE, lifecycle.order_id_for_key(ALICE, "x"), OrderStatus.PAID
         )
 
 

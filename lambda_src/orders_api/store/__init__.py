@@ -1,4 +1,8 @@
-"""Order stores: where orders live. Routes and logic see only the ``OrderStore`` interface."""
+"""Order stores: where orders live. Routes and logic see only the ``OrderStore`` interface.
+
+Ownership is enforced by the store's own queries (the owner is part of the filter), never by dropping
+orders from a page after reading it: pages stay full, and nothing leaks through counts or cursors.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +32,8 @@ class OrderStore(Protocol):
         """Store ``order`` unless its id exists; return what is stored under the id and if it is new."""
         ...
 
-    def get(self, order_id: UUID) -> StoredOrder | None:
-        """The order with this id, or None."""
+    def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
+        """The order with this id (and, unless ``owner`` is None, this owner), or None."""
         ...
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
@@ -40,10 +44,13 @@ class OrderStore(Protocol):
         """
         ...
 
-    def delete(self, order_id: UUID) -> None:
-        """Delete the order; deleting a missing order is not an error."""
+    def delete(self, order_id: UUID, owner: str | None = None) -> None:
+        """Delete the order (only if it has ``owner``, unless None); a missing order is not an error."""
         ...
 
-    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
-        """Up to ``limit`` orders after position ``cursor``, optionally only those with ``status``."""
+    def list(
+        self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
+    ) -> StoredPage:
+        """Up to ``limit`` orders after position ``cursor``, only those with ``status`` and ``owner``
+        when given. The filters are part of the store's query, so pages stay full."""
         ...

@@ -54,8 +54,8 @@ class DataApiOrderStore:
             raise StoreError(f"The stored order {order.orderId} is malformed.")
         return stored, existing.get(WRITE_ID) == write_id
 
-    def get(self, order_id: UUID) -> StoredOrder | None:
-        document = self._collection.find_one({"_id": str(order_id)})
+    def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
+        document = self._collection.find_one(_owned({"_id": str(order_id)}, owner))
         if document is None:
             return None
         order = _parse(document)
@@ -81,10 +81,12 @@ class DataApiOrderStore:
             return updated
         raise ConcurrentUpdate(current.orderId)
 
-    def delete(self, order_id: UUID) -> None:
-        self._collection.delete_one({"_id": str(order_id)})
+    def delete(self, order_id: UUID, owner: str | None = None) -> None:
+        self._collection.delete_one(_owned({"_id": str(order_id)}, owner))
 
-    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+    def list(
+        self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
+    ) -> StoredPage:
         """Pages of ``limit`` carved out of the server's pages (20 or 50), every order exactly once.
 
         A cursor names the server page being read (its page state) and the ids already returned from
@@ -93,7 +95,7 @@ class DataApiOrderStore:
         the next page by inserts) are remembered into the next page, so they are not listed twice.
         """
         page_state, seen = self._position(cursor, status)
-        filter_: Document = {"status": status.value} if status else {}
+        filter_: Document = _owned({"status": status.value} if status else {}, owner)
         orders: list[StoredOrder] = []
         for _ in range(MAX_FIND_CALLS):
             page = self._collection.find(filter_, page_state)
@@ -128,6 +130,11 @@ class DataApiOrderStore:
         if not isinstance(seen, list) or not all(isinstance(item, str) for item in seen):
             raise InvalidCursor()
         return page_state, set(seen)
+
+
+def _owned(filter_: Document, owner: str | None) -> Document:
+    """``filter_``, narrowed to one owner's orders unless ``owner`` is None."""
+    return filter_ if owner is None else {**filter_, "owner": owner}
 
 
 def _id(document: Document) -> str:

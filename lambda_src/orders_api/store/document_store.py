@@ -38,9 +38,11 @@ class DocumentOrderStore:
         self._write(order)
         return order, True
 
-    def get(self, order_id: UUID) -> StoredOrder | None:
+    def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
+        # One document by id: the Document API has no filtered read of a single document, so its
+        # owner is compared here (another owner's order is as absent as a missing one).
         document = self._documents.get(str(order_id))
-        if document is None:
+        if document is None or (owner is not None and document.get("owner") != owner):
             return None
         order = _parse(document)
         if order is None:
@@ -73,12 +75,19 @@ class DocumentOrderStore:
                 raise
             logger.info("A write whose answer was lost had been applied", order_id=str(order.orderId))
 
-    def delete(self, order_id: UUID) -> None:
+    def delete(self, order_id: UUID, owner: str | None = None) -> None:
+        if owner is not None and self.get(order_id, owner) is None:
+            return  # not this owner's: as good as gone for them
         self._documents.delete(str(order_id))
 
-    def list(self, limit: int, cursor: str | None, status: OrderStatus | None) -> StoredPage:
+    def list(
+        self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
+    ) -> StoredPage:
         page_state = self._page_state(cursor, status)
-        where = {"status": {"$eq": status.value}} if status else None
+        conditions = {"status": {"$eq": status.value}} if status else {}
+        if owner is not None:
+            conditions["owner"] = {"$eq": owner}
+        where = conditions or None
         orders: list[StoredOrder] = []
         for _ in range(MAX_SEARCH_CALLS):
             # Ask only for what the page still lacks, so the page state never skips a document.
