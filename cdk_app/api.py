@@ -18,6 +18,7 @@ from constructs import Construct
 from cdk_app.config import OrdersApiConfig
 from cdk_app.nag import acknowledge
 from cdk_app.retention import retention_days
+from cdk_app.sign_in import RESOURCE_SERVER, OrdersUserPool
 
 ROUTES: Final[tuple[tuple[str, tuple[apigwv2.HttpMethod, ...]], ...]] = (
     ("/orders", (apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET)),
@@ -58,6 +59,10 @@ _CORS_HEADERS: Final = (
 )
 
 
+def _scopes(method: apigwv2.HttpMethod) -> list[str]:
+    return [f"{RESOURCE_SERVER}/{'read' if method == apigwv2.HttpMethod.GET else 'write'}"]
+
+
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogSettings:
     """Where and how the stage writes its access logs."""
@@ -82,9 +87,19 @@ class OrdersHttpApi(Construct):
         self, scope: Construct, construct_id: str, *, config: OrdersApiConfig, function: lambda_.IFunction
     ) -> None:
         super().__init__(scope, construct_id)
-        authorizer: apigwv2.IHttpRouteAuthorizer = (
-            authorizers.HttpIamAuthorizer() if config.api_auth == "iam" else apigwv2.HttpNoneAuthorizer()
-        )
+        self.user_pool: OrdersUserPool | None = None
+        authorizer: apigwv2.IHttpRouteAuthorizer
+        if config.api_auth == "iam":
+            authorizer = authorizers.HttpIamAuthorizer()
+        elif config.api_auth == "jwt":
+            if config.jwt_issuer is None:
+                self.user_pool = OrdersUserPool(self, "SignIn", stage=config.stage)
+                issuer, audience = self.user_pool.issuer, self.user_pool.audience
+            else:
+                issuer, audience = config.jwt_issuer, list(config.jwt_audience)
+            authorizer = authorizers.HttpJwtAuthorizer("JwtAuthorizer", issuer, jwt_audience=audience)
+        else:
+            authorizer = apigwv2.HttpNoneAuthorizer()
         self.api = apigwv2.HttpApi(
             self,
             "HttpApi",
@@ -120,7 +135,14 @@ class OrdersHttpApi(Construct):
             "OrdersFunction", function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
         )
         for path, methods in ROUTES:
-            self.api.add_routes(path=path, methods=list(methods), integration=integration)
+            for method in methods:
+                self.api.add_routes(
+                    path=path,
+                    methods=[method],
+                    integration=integration,
+                    # With JWTs, reading needs orders/read and changing orders/write (admins hold both too).
+                    authorization_scopes=_scopes(method) if config.api_auth == "jwt" else None,
+                )
 
         if config.api_auth == "none":
             Annotations.of(self).add_warning_v2(

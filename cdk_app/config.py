@@ -16,14 +16,14 @@ from urllib.parse import urlsplit
 from cdk_app.retention import RETENTION_PERIODS
 
 StoreApi = Literal["data", "documents"]
-ApiAuth = Literal["iam", "none"]
+ApiAuth = Literal["iam", "jwt", "none"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 # "data": the Astra DB Data API (what Astra serves today); "documents": the Stargate Document API v2
 # (self-hosted Stargate). The function has the same default.
 STORE_APIS: Final[tuple[StoreApi, ...]] = ("data", "documents")
 DEFAULT_STORE_API: Final[StoreApi] = "data"
-API_AUTH_MODES: Final[tuple[ApiAuth, ...]] = ("iam", "none")
+API_AUTH_MODES: Final[tuple[ApiAuth, ...]] = ("iam", "jwt", "none")
 LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
 # CodeDeploy's traffic-shifting configurations (cdk_app/release.py maps each to CodeDeploy's own).
 DEPLOYMENTS: Final[tuple[str, ...]] = (
@@ -70,6 +70,10 @@ DEFAULTS: Final[Mapping[str, object]] = {
     # Keep the token secret when the stack is destroyed: a destroy should not also throw away the token.
     "retainSecret": True,
     "apiAuth": "iam",
+    # apiAuth=jwt: an external OpenID Connect issuer and the audiences its tokens carry (empty: the stack
+    # creates a Cognito user pool, cdk_app/sign_in.py).
+    "jwtIssuer": "",
+    "jwtAudience": [],
     # IAM roles or users (ARNs) that act on every order; every other caller reaches only its own.
     "adminPrincipals": [],
     "throttleRateLimit": 50,
@@ -127,6 +131,8 @@ class OrdersApiConfig:
     retain_secret: bool
     api_auth: ApiAuth
     admin_principals: tuple[str, ...]
+    jwt_issuer: str | None
+    jwt_audience: tuple[str, ...]
     throttle_rate_limit: float
     throttle_burst_limit: int
     memory_size: int
@@ -172,6 +178,9 @@ class OrdersApiConfig:
             retain_secret=reader.flag("retainSecret"),
             api_auth=cast(ApiAuth, reader.choice("apiAuth", API_AUTH_MODES)),
             admin_principals=reader.principals("adminPrincipals"),
+            # Exactly as given: the authorizer compares it with the tokens' "iss" (Auth0's ends in "/").
+            jwt_issuer=reader.text("jwtIssuer") or None,
+            jwt_audience=reader.names("jwtAudience"),
             throttle_rate_limit=reader.number("throttleRateLimit", minimum=1, maximum=10_000),
             throttle_burst_limit=int(
                 reader.number("throttleBurstLimit", minimum=1, maximum=5_000, whole=True)
@@ -185,6 +194,14 @@ class OrdersApiConfig:
             deployment=reader.exact_choice("deployment", DEPLOYMENTS),
             snap_start=reader.flag("snapStart"),
         )
+        if config.jwt_issuer and not config.jwt_audience:
+            reader.problems["jwtAudience"] = (
+                "goes with jwtIssuer: the audiences (client ids) its tokens carry"
+            )
+        if config.jwt_issuer and not (
+            config.jwt_issuer.startswith("https://") and urlsplit(config.jwt_issuer).netloc
+        ):
+            reader.problems["jwtIssuer"] = "must be an https URL (the issuer's OpenID Connect discovery base)"
         if config.existing_secret_kms_key and not config.existing_secret:
             reader.problems["existingSecretKmsKey"] = (
                 "goes with existingSecret (the stack's own secret needs none)"
@@ -334,6 +351,20 @@ class _Reader:
             return value.strip().lower() == "true"
         self.problems[key] = f"must be true or false, got {value!r}"
         return True
+
+    def names(self, key: str) -> tuple[str, ...]:
+        value = self.raw(key)
+        if isinstance(value, str):
+            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
+        elif isinstance(value, list):
+            items = list(value)
+        else:
+            self.problems[key] = f"must be a list of strings, got {value!r}"
+            return ()
+        if not all(isinstance(item, str) and 0 < len(item) <= 256 for item in items):
+            self.problems[key] = f"must be a list of strings, got {value!r}"
+            return ()
+        return tuple(str(item) for item in items)
 
     def principals(self, key: str) -> tuple[str, ...]:
         value = self.raw(key)

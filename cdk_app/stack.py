@@ -95,6 +95,11 @@ class OrdersApiStack(Stack):
             value=self.store_secret.secret.secret_arn,
             description="Put the Astra / Stargate token here with `aws secretsmanager put-secret-value`",
         )
+        if (pool := self.http_api.user_pool) is not None:
+            CfnOutput(self, "UserPoolId", value=pool.pool.user_pool_id, description="Sign-in (apiAuth=jwt)")
+            CfnOutput(self, "PeopleClientId", value=pool.people.user_pool_client_id)
+            CfnOutput(self, "ServicesClientId", value=pool.services.user_pool_client_id)
+            CfnOutput(self, "TokenUrl", value=pool.token_url, description="OAuth 2.0 token endpoint")
         CfnOutput(
             self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Alarm notifications"
         )

@@ -38,6 +38,12 @@ def errors(**described: str) -> dict[int, OpenAPIResponse]:
     }
 
 
+# Who may call, as API Gateway checks it before the function runs: a SigV4 signature (apiAuth=iam) or
+# a bearer JWT with the route's scope (apiAuth=jwt). Keep equal to cdk_app/api.py (a test does).
+READ_SECURITY: list[dict[str, list[str]]] = [{"sigv4": []}, {"jwt": ["orders/read"]}]
+WRITE_SECURITY: list[dict[str, list[str]]] = [{"sigv4": []}, {"jwt": ["orders/write"]}]
+
+
 def current_caller() -> Caller:
     """The caller of the request being handled (resolved by the handler before routing)."""
     caller = router.context.get("caller")
@@ -49,6 +55,7 @@ def current_caller() -> Caller:
 @router.post(
     "/orders",
     summary="Create an order",
+    security=WRITE_SECURITY,
     responses={
         200: {
             "description": "Replay of an Idempotency-Key: the order stored by the first call.",
@@ -98,6 +105,7 @@ def create_order(
 @router.get(
     "/orders",
     summary="List orders, a page at a time",
+    security=READ_SECURITY,
     responses={
         200: {"description": "A page of orders.", "content": {JSON: {"model": OrderPage}}},
         **errors(
@@ -132,6 +140,7 @@ def list_orders(
 @router.get(
     "/orders/<orderId>",
     summary="Get an order",
+    security=READ_SECURITY,
     responses={
         200: {"description": "The order.", "content": {JSON: {"model": Order}}},
         **errors(e404="No such order."),
@@ -145,6 +154,7 @@ def get_order(orderId: OrderId) -> Order:
 @router.patch(
     "/orders/<orderId>",
     summary="Change an order's status",
+    security=WRITE_SECURITY,
     responses={
         200: {"description": "The updated order.", "content": {JSON: {"model": Order}}},
         **errors(
@@ -168,6 +178,7 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
 @router.delete(
     "/orders/<orderId>",
     summary="Delete an order",
+    security=WRITE_SECURITY,
     responses={204: {"description": "Deleted, or was already gone.", "content": {}}, **errors()},
 )
 @tracer.capture_method

@@ -113,5 +113,5 @@ def test_bad_context_value_fails_the_synth_and_names_the_key(tmp_path: Path) -> 
 
     assert run.result.returncode != 0
     assert "Invalid configuration" in run.result.stderr
-    assert "apiAuth: must be one of iam, none, got 'open'" in run.result.stderr
+    assert "apiAuth: must be one of iam, jwt, none, got 'open'" in run.result.stderr
     assert not (run.outdir / "OrdersApi.template.json").exists()

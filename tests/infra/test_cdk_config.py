@@ -177,3 +177,12 @@ def test_admin_principals_are_role_or_user_arns(principals: object) -> None:
     with pytest.raises(ConfigError) as raised:
         _config(adminPrincipals=principals)
     assert raised.value.keys == ("adminPrincipals",)
+
+
+def test_an_external_issuer_needs_its_audience_and_https() -> None:
+    with pytest.raises(ConfigError) as no_audience:
+        _config(apiAuth="jwt", jwtIssuer="https://issuer.example.com/")
+    assert no_audience.value.keys == ("jwtAudience",)
+    with pytest.raises(ConfigError) as plain_http:
+        _config(apiAuth="jwt", jwtIssuer="http://issuer.example.com/", jwtAudience="a")
+    assert plain_http.value.keys == ("jwtIssuer",)

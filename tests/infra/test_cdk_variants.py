@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -226,3 +227,74 @@ def test_admin_principals_reach_the_function(synth: SynthFactory) -> None:
 
     assert environment["ADMIN_PRINCIPALS"] == admins
     assert "ADMIN_PRINCIPALS" not in synth().function_environment()
+
+
+# --- apiAuth=jwt ---------------------------------------------------------------------------------------
+
+
+def test_jwt_auth_creates_a_user_pool_with_order_scopes_and_two_clients(synth: SynthFactory) -> None:
+    stack = synth(apiAuth="jwt")
+
+    [server] = stack.resources("AWS::Cognito::UserPoolResourceServer").values()
+    assert server["Properties"]["Identifier"] == "orders"
+    assert {s["ScopeName"] for s in server["Properties"]["Scopes"]} == {"read", "write", "admin"}
+    clients = [c["Properties"] for c in stack.resources("AWS::Cognito::UserPoolClient").values()]
+    flows = sorted(tuple(c["AllowedOAuthFlows"]) for c in clients)
+    assert flows == [("client_credentials",), ("code",)]
+    services = next(c for c in clients if c["AllowedOAuthFlows"] == ["client_credentials"])
+    assert services["GenerateSecret"] is True
+    assert set(stack.template.find_outputs("*")) >= {
+        "UserPoolId",
+        "PeopleClientId",
+        "ServicesClientId",
+        "TokenUrl",
+    }
+    assert stack.function_environment()["ORDERS_API_AUTH"] == "jwt"
+
+
+def test_jwt_routes_require_read_or_write_scopes(synth: SynthFactory) -> None:
+    stack = synth(apiAuth="jwt")
+
+    [authorizer] = stack.resources("AWS::ApiGatewayV2::Authorizer").values()
+    assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in stack.resources("AWS::ApiGatewayV2::Route").values()
+    }
+    for key, route in routes.items():
+        assert route["AuthorizationType"] == "JWT"
+        expected = ["orders/read"] if key.startswith("GET ") else ["orders/write"]
+        assert route["AuthorizationScopes"] == expected, key
+    assert set(routes) >= {
+        "GET /orders",
+        "POST /orders",
+        "PATCH /orders/{orderId}",
+        "DELETE /orders/{orderId}",
+    }
+
+
+def test_jwt_auth_can_trust_an_external_issuer_instead(synth: SynthFactory) -> None:
+    stack = synth(apiAuth="jwt", jwtIssuer="https://example.eu.auth0.com/", jwtAudience="orders-api")
+
+    assert stack.resources("AWS::Cognito::UserPool") == {}
+    [authorizer] = stack.resources("AWS::ApiGatewayV2::Authorizer").values()
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Audience": ["orders-api"],
+        "Issuer": "https://example.eu.auth0.com/",
+    }
+
+
+def test_the_openapi_document_declares_the_scopes_the_jwt_routes_require(synth: SynthFactory) -> None:
+    from orders_api.handler import openapi_json
+
+    spec = json.loads(openapi_json())
+    assert set(spec["components"]["securitySchemes"]) == {"sigv4", "jwt"}
+    found = synth(apiAuth="jwt").resources("AWS::ApiGatewayV2::Route").values()
+    required = {
+        route["Properties"]["RouteKey"]: route["Properties"]["AuthorizationScopes"] for route in found
+    }
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            [jwt] = [option["jwt"] for option in operation["security"] if "jwt" in option]
+            assert jwt == required[f"{method.upper()} {path}"], (method, path)
+            assert {"sigv4": []} in operation["security"]
