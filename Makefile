@@ -23,7 +23,7 @@ CDK_ARGS ?=
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: help install run stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: help install run token stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ install: $(BIN)/.installed ## Create .venv and install everything (Python); npm 
 
 run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STARGATE_URL)
 	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
+
+token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"]
+	@$(BIN)/python -m localdev.tokens --sub "$(SUB)" --data-dir $(DATA_DIR) $(if $(SCOPES),--scopes "$(SCOPES)")
 
 stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)

@@ -22,6 +22,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# (method, Authorization header) -> the event's requestContext.authorizer, or a refusal with .status
+# and .message (see localdev/tokens.py).
+Authorize = Callable[[str, str | None], Any]
 
 # API Gateway refuses bodies over 10 MB before the function sees them.
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
@@ -142,6 +145,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         event = http_api_event(
             self.command, self.path, dict(self.headers.items()), body, source_ip=self.client_address[0]
         )
+        if self.server.authorize is not None:
+            # What API Gateway's JWT authorizer does before the function runs.
+            verdict = self.server.authorize(self.command, self.headers.get("Authorization"))
+            if not isinstance(verdict, dict):
+                self._refuse(verdict.status, verdict.message)
+                return
+            event["requestContext"]["authorizer"] = verdict
         with self.server.invoke_lock:
             result = self.server.lambda_handler(event, LocalContext())
         payload = result.get("body") or ""
@@ -181,10 +191,15 @@ class LocalApiServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address: tuple[str, int], lambda_handler: LambdaHandler, verbose: bool = False
+        self,
+        address: tuple[str, int],
+        lambda_handler: LambdaHandler,
+        verbose: bool = False,
+        authorize: Authorize | None = None,
     ) -> None:
         super().__init__(address, _RequestHandler)
         self.lambda_handler = lambda_handler
+        self.authorize = authorize
         self.invoke_lock = threading.Lock()
         self.verbose = verbose
 

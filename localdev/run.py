@@ -2,8 +2,9 @@
 
 With ``STARGATE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
 Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082).
-Every request is the one anonymous caller (``ORDERS_API_AUTH=none``); cursors are sealed with a random
-key kept in ``DATA_DIR/cursor-key`` unless ``CURSOR_KEY`` is set.
+Callers sign in with local bearer tokens (``make token``, ``localdev/tokens.py``) as with ``apiAuth=jwt``;
+a request without one is the local caller ``local``. Cursors are sealed with a random key kept in
+``DATA_DIR/cursor-key`` unless ``CURSOR_KEY`` is set.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ def main() -> int:
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
-    # Nobody signs requests on localhost: every request is the one anonymous caller, as with apiAuth=none.
-    os.environ.setdefault("ORDERS_API_AUTH", "none")
+    # Callers sign in with local JWTs (make token), checked here as API Gateway's JWT authorizer would;
+    # a request without a token is the local caller "local". ORDERS_API_AUTH=none: one anonymous caller.
+    os.environ.setdefault("ORDERS_API_AUTH", "jwt")
 
     if not os.environ.get("CURSOR_KEY") and not os.environ.get("CURSOR_SECRET_ID"):
         os.environ["CURSOR_KEY"] = local_cursor_key(os.environ.get("DATA_DIR", ".local-data"))
@@ -76,10 +78,13 @@ def main() -> int:
         return 2
 
     from localdev.api import LocalApiServer
+    from localdev.tokens import LocalIssuer
     from orders_api.handler import lambda_handler
 
+    issuer = LocalIssuer(os.environ.get("DATA_DIR", ".local-data"))
+    authorize = issuer.authorize if os.environ["ORDERS_API_AUTH"] == "jwt" else None
     try:
-        server = LocalApiServer((host, port), lambda_handler)
+        server = LocalApiServer((host, port), lambda_handler, authorize=authorize)
     except OSError as error:
         print(f"Cannot serve the API on {host}:{port} ({error}); set PORT to a free port.", file=sys.stderr)
         if stargate is not None:

@@ -13,11 +13,12 @@ from .conftest import REPO, RunningApi
 pytestmark = pytest.mark.e2e
 
 MARKER = "<!-- local-curl-example"
+SIGN_IN_MARKER = "<!-- local-sign-in-example"
 
 
-def readme_example() -> str:
+def readme_example(marker: str = MARKER) -> str:
     text = (REPO / "README.md").read_text()
-    after = text[text.index(MARKER) :]
+    after = text[text.index(marker) :]
     match = re.search(r"```bash\n(.*?)```", after, re.DOTALL)
     assert match, "the README lost its curl example"
     return match.group(1)
@@ -41,3 +42,20 @@ def test_the_readme_curl_example_runs_against_make_run(api: RunningApi) -> None:
     assert '"status":"PAID"' in lines[2]
     assert lines[3] == "204"
     assert '"productName":"Tea"' in lines[4]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed on this machine")
+def test_the_readme_sign_in_example_shows_each_caller_only_its_own_orders(api: RunningApi) -> None:
+    script = readme_example(SIGN_IN_MARKER)
+    # Same commands; only the port and the data directory (where make run keeps its token key) differ.
+    script = script.replace("http://127.0.0.1:3000", api.url)
+    script = script.replace("make -s token", f"make -s -C {REPO} token DATA_DIR={api.data_dir}")
+
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["200", "404"]
+    assert '"message": "Forbidden"' in lines[2]

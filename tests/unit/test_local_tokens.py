@@ -1,0 +1,81 @@
+"""`make token` and `make run`'s sign-in: tokens checked as API Gateway's JWT authorizer checks them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jwt
+import pytest
+
+from localdev.tokens import AUDIENCE, ISSUER, LocalIssuer, Refused, main
+from orders_api.identity import caller_of
+
+
+@pytest.fixture
+def issuer(tmp_path: Path) -> LocalIssuer:
+    return LocalIssuer(tmp_path)
+
+
+def test_a_token_becomes_the_authorizer_block_a_deployed_function_gets(issuer: LocalIssuer) -> None:
+    verdict = issuer.authorize("POST", f"Bearer {issuer.issue('alice')}")
+
+    assert isinstance(verdict, dict)
+    assert verdict["jwt"]["claims"]["sub"] == "alice"
+    assert verdict["jwt"]["scopes"] == ["orders/read", "orders/write"]
+    caller = caller_of({"requestContext": {"authorizer": verdict}}, "jwt")
+    assert caller.id == f"jwt:{ISSUER}#alice"
+    assert caller.admin is False
+
+
+def test_without_a_token_the_request_is_the_local_caller(issuer: LocalIssuer) -> None:
+    verdict = issuer.authorize("GET", None)
+
+    assert isinstance(verdict, dict)
+    assert verdict["jwt"]["claims"]["sub"] == "local"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer not-a-token", "Basic YWxpY2U6c2VjcmV0", "Bearer ", "Bearer {expired}", "Bearer {foreign}"],
+)
+def test_an_invalid_token_is_401(issuer: LocalIssuer, tmp_path: Path, authorization: str) -> None:
+    expired = issuer.issue("alice", lifetime=-10)
+    foreign = LocalIssuer(tmp_path / "elsewhere").issue("alice")
+
+    verdict = issuer.authorize("GET", authorization.format(expired=expired, foreign=foreign))
+
+    assert verdict == Refused(401, "Unauthorized")
+
+
+def test_a_token_for_another_audience_or_issuer_is_401(issuer: LocalIssuer, tmp_path: Path) -> None:
+    issuer.issue("prime-the-key")
+    key = (tmp_path / "jwt-key").read_text().strip()
+    for claims in ({"iss": ISSUER, "aud": "other"}, {"iss": "https://evil.example", "aud": AUDIENCE}):
+        token = jwt.encode({**claims, "sub": "alice", "scope": "orders/read", "exp": 2**40}, key, "HS256")
+        assert issuer.authorize("GET", f"Bearer {token}") == Refused(401, "Unauthorized")
+
+
+def test_a_token_without_the_routes_scope_is_403(issuer: LocalIssuer) -> None:
+    reader = issuer.issue("alice", ("orders/read",))
+
+    assert isinstance(issuer.authorize("GET", f"Bearer {reader}"), dict)
+    assert issuer.authorize("DELETE", f"Bearer {reader}") == Refused(403, "Forbidden")
+
+
+def test_the_admin_scope_makes_an_admin(issuer: LocalIssuer) -> None:
+    token = issuer.issue("ops", ("orders/read", "orders/write", "orders/admin"))
+
+    verdict = issuer.authorize("GET", f"Bearer {token}")
+
+    assert isinstance(verdict, dict)
+    assert caller_of({"requestContext": {"authorizer": verdict}}, "jwt").admin is True
+
+
+def test_make_token_prints_the_token_as_its_last_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--sub", "alice", "--data-dir", str(tmp_path)]) == 0
+    token = capsys.readouterr().out.splitlines()[-1]
+
+    assert isinstance(LocalIssuer(tmp_path).authorize("POST", f"Bearer {token}"), dict)
+    assert (tmp_path / "jwt-key").stat().st_mode & 0o777 == 0o600
