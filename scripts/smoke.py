@@ -1,6 +1,8 @@
 """Exercise a deployed orders API the way a user would, and stop at the first surprise.
 
     make smoke API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/
+    make smoke SMOKE_ARGS=--cognito        # a stack deployed with apiAuth=jwt and its Cognito pool
+    make smoke SMOKE_ARGS="--bearer $TOKEN" # apiAuth=jwt with another issuer
     python scripts/smoke.py https://abc123.execute-api.eu-west-1.amazonaws.com/ [--no-auth]
     python scripts/smoke.py            # the ApiUrl that `make deploy` wrote to cdk-outputs.json
 
@@ -49,10 +51,13 @@ class Surprise(Exception):
 class OrdersClient:
     """Sends one request at a time, signed when credentials are given, and prints what happened."""
 
-    def __init__(self, base_url: str, credentials: Credentials | None, region: str | None) -> None:
+    def __init__(
+        self, base_url: str, credentials: Credentials | None, region: str | None, bearer: str | None = None
+    ) -> None:
         self._base_url = base_url.rstrip("/")
         self._credentials = credentials
         self._region = region
+        self._bearer = bearer
         self._session = requests.Session()
 
     def call(
@@ -70,7 +75,9 @@ class OrdersClient:
         headers = {"Accept": "application/json"}
         if data is not None:
             headers["Content-Type"] = "application/json"
-        if self._credentials is not None:
+        if self._bearer is not None:
+            headers["Authorization"] = f"Bearer {self._bearer}"
+        elif self._credentials is not None:
             signed = AWSRequest(method=method, url=url, data=data, headers=headers)
             SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
             headers = dict(signed.headers.items())
@@ -160,19 +167,47 @@ def region_of(url: str) -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
-def deployed_url() -> str | None:
-    """The ApiUrl output that `make deploy` saved, if there is one."""
+def deployed_outputs() -> dict[str, Any]:
+    """The outputs of the one stack that `make deploy` saved in cdk-outputs.json (empty if none)."""
     try:
         outputs = json.loads(OUTPUTS_FILE.read_text())
     except (OSError, ValueError):
-        return None
-    # Keyed by stack name: OrdersApi-<stage>. Each deploy writes the file anew, so it holds one stack.
-    stacks = (
-        [value for key, value in outputs.items() if key.startswith("OrdersApi")]
-        if isinstance(outputs, dict)
-        else []
+        return {}
+    if not isinstance(outputs, dict):
+        return {}
+    stacks = [value for key, value in outputs.items() if key.startswith("OrdersApi")]
+    return stacks[0] if len(stacks) == 1 and isinstance(stacks[0], dict) else {}
+
+
+def client_credentials_token(outputs: dict[str, Any], region: str) -> str:
+    """An access token for the stack's services client (apiAuth=jwt with the Cognito pool it created).
+
+    The client secret is read from Cognito with the caller's AWS credentials; it is never stored.
+    """
+    pool, client = outputs.get("UserPoolId"), outputs.get("ServicesClientId")
+    token_url = outputs.get("TokenUrl")
+    if not (pool and client and token_url):
+        raise Surprise("cdk-outputs.json has no UserPoolId, ServicesClientId, TokenUrl: not apiAuth=jwt")
+    cognito = Session().create_client("cognito-idp", region_name=region)
+    described = cognito.describe_user_pool_client(UserPoolId=pool, ClientId=client)
+    secret = described["UserPoolClient"]["ClientSecret"]
+    answer = requests.post(
+        token_url,
+        data={"grant_type": "client_credentials", "scope": "orders/read orders/write"},
+        auth=(client, secret),
+        timeout=TIMEOUT,
     )
-    url = stacks[0].get("ApiUrl") if len(stacks) == 1 and isinstance(stacks[0], dict) else None
+    if answer.status_code != 200:
+        raise Surprise(f"the token endpoint answered {answer.status_code}")
+    token = answer.json().get("access_token")
+    if not isinstance(token, str):
+        raise Surprise("the token endpoint answered without an access_token")
+    return token
+
+
+def deployed_url() -> str | None:
+    """The ApiUrl output that `make deploy` saved, if there is one (keyed by stack: OrdersApi-<stage>)."""
+    url = deployed_outputs().get("ApiUrl")
     return url if isinstance(url, str) else None
 
 
@@ -185,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-auth", action="store_true", help="send unsigned requests (stack with apiAuth=none)"
     )
+    parser.add_argument("--bearer", help="send this bearer token (apiAuth=jwt) instead of signing")
+    parser.add_argument(
+        "--cognito",
+        action="store_true",
+        help="apiAuth=jwt with the stack's Cognito pool: a client-credentials token of its services client",
+    )
     parser.add_argument("--page-size", type=int, default=5, help="limit for GET /orders (1-20, default 5)")
     parser.add_argument("--max-pages", type=int, default=10, help="pages to search for the new order")
     args = parser.parse_args(argv)
@@ -195,7 +236,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     credentials: Credentials | None = None
     region = region_of(url)
-    if not args.no_auth:
+    bearer = args.bearer
+    if args.cognito:
+        if region is None:
+            print("Cannot tell the region from the URL: set AWS_REGION.")
+            return 2
+        try:
+            bearer = client_credentials_token(deployed_outputs(), region)
+        except Surprise as surprise:
+            print(f"FAILED: {surprise}")
+            return 2
+    if not args.no_auth and bearer is None:
         if region is None:
             print("Cannot tell the region from the URL: set AWS_REGION.")
             return 2
@@ -205,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     try:
-        run(OrdersClient(url, credentials, region), args.page_size, args.max_pages)
+        run(OrdersClient(url, credentials, region, bearer), args.page_size, args.max_pages)
     except Surprise as surprise:
         print(f"FAILED: {surprise}")
         return 1

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 import responses
@@ -222,3 +223,53 @@ def test_call_without_a_url_says_how_to_give_one(
 
     assert call.main(["GET", "/orders"]) == 2
     assert "--url" in capsys.readouterr().err
+
+
+# --- apiAuth=jwt ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_smoke_passes_with_a_bearer_token_against_make_run_in_jwt_mode(
+    smoke: ModuleType, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from localdev.tokens import LocalIssuer
+
+    running = RunningApi(tmp_path_factory.mktemp("jwt-data"), {"ORDERS_API_AUTH": "jwt"}).start()
+    try:
+        token = LocalIssuer(running.data_dir).issue("smoke")
+        assert smoke.main([running.url, "--bearer", token]) == 0
+        assert smoke.main([running.url, "--bearer", "not-a-token"]) == 1
+    finally:
+        running.stop()
+    assert "expected HTTP 201, got 401" in capsys.readouterr().out
+
+
+@responses.activate
+def test_cognito_mode_gets_a_client_credentials_token_for_the_services_client(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    outputs = {
+        "OrdersApi-dev": {
+            "ApiUrl": "https://x1.execute-api.eu-west-1.amazonaws.com/",
+            "UserPoolId": "eu-west-1_abc",
+            "ServicesClientId": "client-1",
+            "TokenUrl": "https://orders-dev-1.auth.eu-west-1.amazoncognito.com/oauth2/token",
+        }
+    }
+    (tmp_path / "cdk-outputs.json").write_text(json.dumps(outputs))
+    monkeypatch.setattr(smoke, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+
+    class Cognito:
+        def describe_user_pool_client(self, UserPoolId: str, ClientId: str) -> dict[str, Any]:
+            assert (UserPoolId, ClientId) == ("eu-west-1_abc", "client-1")
+            return {"UserPoolClient": {"ClientSecret": "s3cret"}}
+
+    monkeypatch.setattr(smoke.Session, "create_client", lambda self, name, region_name: Cognito())
+    responses.post(outputs["OrdersApi-dev"]["TokenUrl"], json={"access_token": "token-1", "expires_in": 3600})
+
+    token = smoke.client_credentials_token(smoke.deployed_outputs(), "eu-west-1")
+
+    assert token == "token-1"
+    [call] = responses.calls
+    assert "grant_type=client_credentials" in str(call.request.body)
+    assert call.request.headers["Authorization"].startswith("Basic ")
