@@ -218,9 +218,11 @@ def _stage(
     problems: dict[str, str] = {}
     raw_stage = try_get_context("stage")
     stage = DEFAULT_STAGE if raw_stage is None else str(raw_stage).strip()
-    if not _STAGE.fullmatch(stage):
+    # The stage names Cognito's domain prefix too, which may not contain these words.
+    if not _STAGE.fullmatch(stage) or any(word in stage for word in ("aws", "amazon", "cognito")):
         problems["stage"] = (
-            f"must be 1-20 lower-case letters, digits or hyphens, starting with a letter, got {stage!r}"
+            "must be 1-20 lower-case letters, digits or hyphens, starting with a letter, without aws, "
+            f"amazon or cognito, got {stage!r}"
         )
         stage = DEFAULT_STAGE
     stages = try_get_context("stages")

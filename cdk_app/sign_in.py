@@ -2,8 +2,9 @@
 issuer given with ``-c jwtIssuer=... -c jwtAudience=...`` (Auth0, Okta, Entra ID ...).
 
 The user pool has a resource server ``orders`` with the scopes ``orders/read``, ``orders/write`` and
-``orders/admin``, an app client for people (sign-in with the authorization code flow) and one for
-services (client credentials, with a client secret kept by Cognito). The HTTP API's JWT authorizer
+``orders/admin``, an app client for people (sign-in with the authorization code flow), one for services
+(client credentials, with a client secret kept by Cognito) and one for operators, the only one that may
+obtain ``orders/admin``. The HTTP API's JWT authorizer
 accepts access tokens of either client; routes require ``orders/read`` (GET) or ``orders/write``
 (POST, PATCH, DELETE), and the function treats ``orders/admin`` as the admin right.
 """
@@ -83,11 +84,23 @@ class OrdersUserPool(Construct):
             access_token_validity=Duration.hours(1),
             prevent_user_existence_errors=True,
         )
+        # With client credentials a token's subject is the client id: every service sharing this
+        # client is one caller. Give each service that must be told apart a client of its own.
         self.services = self.pool.add_client(
             "ServicesClient",
             generate_secret=True,
             o_auth=cognito.OAuthSettings(
                 flows=cognito.OAuthFlows(client_credentials=True), scopes=oauth_scopes("read", "write")
+            ),
+            access_token_validity=Duration.hours(1),
+        )
+        # The only client that may obtain orders/admin: for operators' tools, not for services.
+        self.operators = self.pool.add_client(
+            "OperatorsClient",
+            generate_secret=True,
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(client_credentials=True),
+                scopes=oauth_scopes("read", "write", "admin"),
             ),
             access_token_validity=Duration.hours(1),
         )
@@ -98,4 +111,8 @@ class OrdersUserPool(Construct):
         )
         self.token_url = f"{self.domain.base_url()}/oauth2/token"
         self.issuer = f"https://cognito-idp.{Stack.of(self).region}.amazonaws.com/{self.pool.user_pool_id}"
-        self.audience = [self.people.user_pool_client_id, self.services.user_pool_client_id]
+        self.audience = [
+            self.people.user_pool_client_id,
+            self.services.user_pool_client_id,
+            self.operators.user_pool_client_id,
+        ]

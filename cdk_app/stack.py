@@ -99,6 +99,7 @@ class OrdersApiStack(Stack):
             CfnOutput(self, "UserPoolId", value=pool.pool.user_pool_id, description="Sign-in (apiAuth=jwt)")
             CfnOutput(self, "PeopleClientId", value=pool.people.user_pool_client_id)
             CfnOutput(self, "ServicesClientId", value=pool.services.user_pool_client_id)
+            CfnOutput(self, "OperatorsClientId", value=pool.operators.user_pool_client_id)
             CfnOutput(self, "TokenUrl", value=pool.token_url, description="OAuth 2.0 token endpoint")
         CfnOutput(
             self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Alarm notifications"

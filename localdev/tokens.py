@@ -65,7 +65,7 @@ class LocalIssuer:
 
     def authorize(self, method: str, authorization: str | None) -> dict[str, Any] | Refused:
         """The ``authorizer`` block of the event for this request, or why it is refused."""
-        if not authorization:
+        if authorization is None:
             claims: dict[str, Any] = {"iss": ISSUER, "sub": "local", "scope": " ".join(DEFAULT_SCOPES)}
         else:
             scheme, _, token = authorization.partition(" ")
@@ -73,27 +73,39 @@ class LocalIssuer:
                 return Refused(401, "Unauthorized")
             try:
                 claims = jwt.decode(
-                    token.strip(), self._key(), algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER
+                    token.strip(),
+                    self._key(),
+                    algorithms=["HS256"],
+                    audience=AUDIENCE,
+                    issuer=ISSUER,
+                    options={"require": ["exp", "iss", "aud", "sub"]},
                 )
             except jwt.PyJWTError:
                 return Refused(401, "Unauthorized")
         scopes = str(claims.get("scope", "")).split()
-        needed = "orders/read" if method.upper() in ("GET", "HEAD") else "orders/write"
+        needed = "orders/read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "orders/write"
         if needed not in scopes:
             return Refused(403, "Forbidden")
         return {"jwt": {"claims": claims, "scopes": scopes}}
 
     def _key(self) -> str:
         if not self._key_file.exists():
+            # Written whole under a temporary name, then moved into place: a reader never sees it half made.
             self._key_file.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self._key_file.with_name(f".jwt-key-{secrets.token_hex(8)}")
+            descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as key_file:
+                key_file.write(secrets.token_urlsafe(48))
             try:
-                descriptor = os.open(self._key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.link(scratch, self._key_file)  # fails if another process made it first
             except FileExistsError:
-                pass  # another process made it first
-            else:
-                with os.fdopen(descriptor, "w") as key_file:
-                    key_file.write(secrets.token_urlsafe(48))
-        return self._key_file.read_text().strip()
+                pass
+            finally:
+                scratch.unlink()
+        key = self._key_file.read_text().strip()
+        if len(key) < 32:
+            raise RuntimeError(f"{self._key_file} holds no usable key: delete it and a new one is made")
+        return key
 
 
 def main(argv: list[str] | None = None) -> int:

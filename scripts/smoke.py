@@ -2,7 +2,7 @@
 
     make smoke API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/
     make smoke SMOKE_ARGS=--cognito        # a stack deployed with apiAuth=jwt and its Cognito pool
-    make smoke SMOKE_ARGS="--bearer $TOKEN" # apiAuth=jwt with another issuer
+    SMOKE_BEARER_TOKEN=... make smoke      # apiAuth=jwt with another issuer
     python scripts/smoke.py https://abc123.execute-api.eu-west-1.amazonaws.com/ [--no-auth]
     python scripts/smoke.py            # the ApiUrl that `make deploy` wrote to cdk-outputs.json
 
@@ -220,7 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-auth", action="store_true", help="send unsigned requests (stack with apiAuth=none)"
     )
-    parser.add_argument("--bearer", help="send this bearer token (apiAuth=jwt) instead of signing")
+    parser.add_argument(
+        "--bearer",
+        default=os.environ.get("SMOKE_BEARER_TOKEN"),
+        help="send this bearer token (apiAuth=jwt) instead of signing; default $SMOKE_BEARER_TOKEN",
+    )
     parser.add_argument(
         "--cognito",
         action="store_true",

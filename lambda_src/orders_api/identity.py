@@ -138,9 +138,13 @@ def _scopes(jwt: Mapping[str, Any]) -> set[str]:
     # API Gateway lists the scopes it checked; the token's own "scope" claim is a space-separated string.
     listed = jwt.get("scopes")
     scopes = {str(scope) for scope in listed} if isinstance(listed, list) else set()
-    claim = _mapping(jwt.get("claims")).get("scope")
-    if isinstance(claim, str):
-        scopes |= set(claim.split())
+    claims = _mapping(jwt.get("claims"))
+    for name in ("scope", "scp"):  # "scp": Okta's and Entra ID's name, a string or a list
+        claim = claims.get(name)
+        if isinstance(claim, str):
+            scopes |= set(claim.split())
+        elif isinstance(claim, list):
+            scopes |= {str(item) for item in claim}
     return scopes
 
 

@@ -50,7 +50,7 @@ def create_order(
         owner=caller.id,
     )
     stored, created = store.create(order)
-    if stored.requestFingerprint != fingerprint:
+    if stored.requestFingerprint != fingerprint or stored.owner != caller.id:
         raise IdempotencyKeyReused()
     return stored, created
 
@@ -90,7 +90,9 @@ def list_orders(
     if owner is not None and not caller.admin:
         raise NotAllowed("Only admins may list another caller's orders; leave out owner.")
     owner_filter = owner if caller.admin else caller.id
-    scope = owner or ""
+    # The filter actually applied: an admin's listing of everyone ("*") or of one owner, or the
+    # caller's own orders (""), so a cursor never moves between them.
+    scope = ("*" if owner is None else f"owner:{owner}") if caller.admin else ""
     position = seal.open(caller, cursor, scope) if cursor is not None else None
     page = store.list(limit, position, status, owner_filter)
     next_cursor = seal.seal(caller, page.next_cursor, scope) if page.next_cursor is not None else None

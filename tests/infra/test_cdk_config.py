@@ -142,7 +142,7 @@ def test_a_kms_key_is_an_arn_and_goes_with_an_existing_secret() -> None:
     assert malformed.value.keys == ("existingSecretKmsKey",)
 
 
-@pytest.mark.parametrize("stage", ["Prod", "", "prod_1", "p" * 21, "-dev"])
+@pytest.mark.parametrize("stage", ["Prod", "", "prod_1", "p" * 21, "-dev", "aws-dev", "cognito"])
 def test_a_stage_name_must_fit_a_stack_and_resource_names(stage: str) -> None:
     with pytest.raises(ConfigError) as raised:
         _config(stage=stage)

@@ -232,7 +232,7 @@ def test_admin_principals_reach_the_function(synth: SynthFactory) -> None:
 # --- apiAuth=jwt ---------------------------------------------------------------------------------------
 
 
-def test_jwt_auth_creates_a_user_pool_with_order_scopes_and_two_clients(synth: SynthFactory) -> None:
+def test_jwt_auth_creates_a_user_pool_with_order_scopes_and_three_clients(synth: SynthFactory) -> None:
     stack = synth(apiAuth="jwt")
 
     [server] = stack.resources("AWS::Cognito::UserPoolResourceServer").values()
@@ -240,13 +240,16 @@ def test_jwt_auth_creates_a_user_pool_with_order_scopes_and_two_clients(synth: S
     assert {s["ScopeName"] for s in server["Properties"]["Scopes"]} == {"read", "write", "admin"}
     clients = [c["Properties"] for c in stack.resources("AWS::Cognito::UserPoolClient").values()]
     flows = sorted(tuple(c["AllowedOAuthFlows"]) for c in clients)
-    assert flows == [("client_credentials",), ("code",)]
-    services = next(c for c in clients if c["AllowedOAuthFlows"] == ["client_credentials"])
-    assert services["GenerateSecret"] is True
+    assert flows == [("client_credentials",), ("client_credentials",), ("code",)]
+    machine = [c for c in clients if c["AllowedOAuthFlows"] == ["client_credentials"]]
+    assert all(c["GenerateSecret"] is True for c in machine)
+    # Only the operators client may obtain orders/admin
+    assert len([c for c in clients if "/admin" in json.dumps(c["AllowedOAuthScopes"])]) == 1
     assert set(stack.template.find_outputs("*")) >= {
         "UserPoolId",
         "PeopleClientId",
         "ServicesClientId",
+        "OperatorsClientId",
         "TokenUrl",
     }
     assert stack.function_environment()["ORDERS_API_AUTH"] == "jwt"

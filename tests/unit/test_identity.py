@@ -163,3 +163,9 @@ def test_jwt_admins_hold_the_admin_scope() -> None:
     assert caller_of(event, "jwt").admin is True
     assert caller_of(with_jwt({**claims, "scope": "orders/read orders/admin"}), "jwt").admin is True
     assert caller_of(with_jwt({**claims, "scope": "orders/read"}), "jwt").admin is False
+
+
+def test_the_admin_scope_may_come_as_scp_too() -> None:
+    claims = {"iss": "https://okta.example.com/", "sub": "svc", "scp": ["orders/read", "orders/admin"]}
+
+    assert caller_of(with_jwt(claims), "jwt").admin is True

@@ -79,3 +79,24 @@ def test_make_token_prints_the_token_as_its_last_line(
 
     assert isinstance(LocalIssuer(tmp_path).authorize("POST", f"Bearer {token}"), dict)
     assert (tmp_path / "jwt-key").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_token_without_an_expiry_or_subject_is_401(issuer: LocalIssuer, tmp_path: Path) -> None:
+    issuer.issue("prime-the-key")
+    key = (tmp_path / "jwt-key").read_text().strip()
+    base = {"iss": ISSUER, "aud": AUDIENCE, "scope": "orders/read", "sub": "alice", "exp": 2**40}
+    for missing in ("exp", "sub"):
+        claims = {name: value for name, value in base.items() if name != missing}
+        token = jwt.encode(claims, key, "HS256")
+        assert issuer.authorize("GET", f"Bearer {token}") == Refused(401, "Unauthorized"), missing
+
+
+def test_an_empty_authorization_header_is_401_not_the_local_caller(issuer: LocalIssuer) -> None:
+    assert issuer.authorize("GET", "") == Refused(401, "Unauthorized")
+
+
+def test_a_short_key_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "jwt-key").write_text("x")
+
+    with pytest.raises(RuntimeError, match="no usable key"):
+        LocalIssuer(tmp_path).issue("alice")

@@ -122,3 +122,36 @@ def test_orders_stored_before_owners_existed_are_for_admins_only(store: InMemory
     assert as_(ALICE, "GET", f"/orders/{legacy.orderId}").status == 404
     assert as_(ALICE, "GET", "/orders").body["items"] == []
     assert as_(OPERATOR, "GET", f"/orders/{legacy.orderId}").status == 200
+
+
+def test_an_admins_cursor_over_everyone_does_not_serve_a_non_admin_listing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for _ in range(3):
+        alices_order()
+    cursor = as_(OPERATOR, "GET", "/orders", limit="1").body["nextCursor"]
+    # The same principal, no longer an admin
+    monkeypatch.setenv("ADMIN_PRINCIPALS", "")
+
+    assert as_(OPERATOR, "GET", "/orders", limit="1", cursor=cursor).status == 400
+
+
+def test_a_key_whose_order_has_another_owner_is_never_replayed(store: InMemoryOrderStore) -> None:
+    from orders_api.identity import Caller
+    from orders_api.lifecycle import order_id_for_key
+
+    now = datetime.now(UTC)
+    taken = order_id_for_key(Caller(f"iam:{ALICE}", "iam"), "k-1")
+    store.orders[taken] = StoredOrder(
+        orderId=taken,
+        productName="Tea",
+        productQuantity=1,
+        productPrice=450,
+        status=OrderStatus.PENDING,
+        createdAt=now,
+        updatedAt=now,
+    )
+
+    answer = invoke("POST", "/orders", VALID, headers={"Idempotency-Key": "k-1"}, caller_arn=ALICE)
+
+    assert answer.status == 409
