@@ -187,11 +187,11 @@ class OrdersApiConfig:
             ),
             memory_size=int(reader.number("memorySize", minimum=128, maximum=10_240, whole=True)),
             log_retention_days=reader.retention("logRetentionDays"),
-            log_level=cast(LogLevel, reader.choice("logLevel", LOG_LEVELS, upper=True)),
+            log_level=cast(LogLevel, reader.choice("logLevel", LOG_LEVELS, case="upper")),
             alarm_email=reader.email("alarmEmail"),
             cors_allow_origins=reader.origins("corsAllowOrigins"),
             tracing=reader.flag("tracing"),
-            deployment=reader.exact_choice("deployment", DEPLOYMENTS),
+            deployment=reader.choice("deployment", DEPLOYMENTS, case="exact"),
             snap_start=reader.flag("snapStart"),
         )
         if config.jwt_issuer and not config.jwt_audience:
@@ -275,16 +275,11 @@ class _Reader:
             self.problems.setdefault(key, f"must be 1-48 letters, digits or underscores, got {value!r}")
         return value
 
-    def choice(self, key: str, allowed: tuple[str, ...], *, upper: bool = False) -> str:
+    def choice(
+        self, key: str, allowed: tuple[str, ...], *, case: Literal["lower", "upper", "exact"] = "lower"
+    ) -> str:
         value = self.text(key)
-        value = value.upper() if upper else value.lower()
-        if value not in allowed:
-            self.problems.setdefault(key, f"must be one of {', '.join(allowed)}, got {value!r}")
-            return allowed[0]
-        return value
-
-    def exact_choice(self, key: str, allowed: tuple[str, ...]) -> str:
-        value = self.text(key)
+        value = {"lower": value.lower(), "upper": value.upper(), "exact": value}[case]
         if value not in allowed:
             self.problems.setdefault(key, f"must be one of {', '.join(allowed)}, got {value!r}")
             return allowed[0]
@@ -354,28 +349,29 @@ class _Reader:
         self.problems[key] = f"must be true or false, got {value!r}"
         return True
 
-    def names(self, key: str) -> tuple[str, ...]:
+    def items(self, key: str, what: str) -> list[object] | None:
+        """A JSON list from cdk.json, or a comma-separated string from -c; None (a problem) otherwise."""
         value = self.raw(key)
         if isinstance(value, str):
-            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
-        elif isinstance(value, list):
-            items = list(value)
-        else:
-            self.problems[key] = f"must be a list of strings, got {value!r}"
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return list(value)
+        self.problems[key] = f"must be {what}, got {value!r}"
+        return None
+
+    def names(self, key: str) -> tuple[str, ...]:
+        items = self.items(key, "a list of strings")
+        if items is None:
             return ()
         if not all(isinstance(item, str) and 0 < len(item) <= 256 for item in items):
+            value = self.raw(key)
             self.problems[key] = f"must be a list of strings, got {value!r}"
             return ()
         return tuple(str(item) for item in items)
 
     def principals(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if isinstance(value, str):
-            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
-        elif isinstance(value, list):
-            items = list(value)
-        else:
-            self.problems[key] = f"must be a list of IAM role or user ARNs, got {value!r}"
+        items = self.items(key, "a list of IAM role or user ARNs")
+        if items is None:
             return ()
         for item in items:
             if not (isinstance(item, str) and _PRINCIPAL.fullmatch(item)):
@@ -384,13 +380,8 @@ class _Reader:
         return tuple(str(item) for item in items)
 
     def origins(self, key: str) -> tuple[str, ...]:
-        value = self.raw(key)
-        if isinstance(value, str):
-            items: list[object] = [part.strip() for part in value.split(",") if part.strip()]
-        elif isinstance(value, list):
-            items = list(value)
-        else:
-            self.problems[key] = f"must be a list of origins or a comma-separated string, got {value!r}"
+        items = self.items(key, "a list of origins or a comma-separated string")
+        if items is None:
             return ()
         origins: list[str] = []
         for item in items:

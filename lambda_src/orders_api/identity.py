@@ -25,6 +25,7 @@ to whom, so they are versioned by their prefix (``iam:``, ``jwt:``, ``anonymous`
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -82,7 +83,13 @@ def auth_mode(env: Mapping[str, str] = os.environ) -> AuthMode:
 
 def admin_principals(env: Mapping[str, str] = os.environ) -> frozenset[str]:
     """The IAM principals (``ADMIN_PRINCIPALS``, comma-separated role or user ARNs) that are admins."""
-    listed = (item.strip() for item in env.get("ADMIN_PRINCIPALS", "").split(","))
+    return _admins(env.get("ADMIN_PRINCIPALS", ""))
+
+
+@functools.lru_cache(maxsize=4)
+def _admins(setting: str) -> frozenset[str]:
+    # Parsed once per value, not on every request.
+    listed = (item.strip() for item in setting.split(","))
     return frozenset(
         f"iam:{_without_role_path(principal_id(arn))}" for arn in listed if arn.startswith("arn:")
     )

@@ -10,6 +10,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from orders_api.errors import ConfigurationError
+from orders_api.store.tokens import header_safe
 
 # "data": the Astra DB Data API (what Astra speaks today); "documents": the Stargate Document API v2
 # (self-hosted Stargate; retired on Astra at the end of 2025).
@@ -86,7 +87,7 @@ class StoreSettings:
             username=get("STARGATE_USERNAME"),
             password=env.get("STARGATE_PASSWORD") or None,
         )
-        if credentials.token is not None and not all("!" <= c <= "~" for c in credentials.token):
+        if credentials.token is not None and not header_safe(credentials.token):
             problems.append(
                 "STARGATE_TOKEN has characters a token cannot have (spaces, line breaks, control or "
                 "non-ASCII characters)"

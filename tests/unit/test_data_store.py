@@ -19,7 +19,6 @@ import pytest
 import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
-from urllib3.util.retry import Retry
 
 from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
 from orders_api.models import OrderStatus, StoredOrder
@@ -87,12 +86,6 @@ def inserting(new: StoredOrder) -> Callable[[Any], tuple[bool, str]]:
         return False, f"not an insert of {new.orderId} with a write id"
 
     return match
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("orders_api.store.http.time.sleep", lambda seconds: None)
-    monkeypatch.setattr(Retry, "sleep", lambda self, response=None: None)
 
 
 @pytest.fixture

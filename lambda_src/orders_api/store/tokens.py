@@ -25,13 +25,18 @@ from orders_api.secret_values import SecretReader
 from orders_api.store.http import Timeouts, send, with_retries
 
 
+def header_safe(token: str) -> bool:
+    """True when ``token`` can travel in an HTTP header: visible ASCII, no spaces or line breaks."""
+    return bool(token) and all("!" <= character <= "~" for character in token)
+
+
 def checked_token(token: str, origin: str) -> str:
     """``token`` if it can travel in an HTTP header; ConfigurationError naming ``origin``, never the value.
 
     A token with a line break or another control character would make ``requests`` refuse the header,
     and its error message quotes the header, token and all.
     """
-    if not token or not all("!" <= character <= "~" for character in token):
+    if not header_safe(token):
         raise ConfigurationError(
             f"The store token from {origin} has characters a token cannot have (spaces, line breaks, "
             "control or non-ASCII characters); store it again without them."
@@ -121,7 +126,7 @@ class PasswordLogin:
                 token = response.json()["authToken"]
             except (ValueError, KeyError, TypeError):
                 token = None
-            if isinstance(token, str) and token and all("!" <= c <= "~" for c in token):
+            if isinstance(token, str) and header_safe(token):
                 return token
             raise StoreError("The store's auth service answered without a usable token.")
         if response.status_code in (400, 401, 403):
