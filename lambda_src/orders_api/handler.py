@@ -13,13 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import (
-    APIKey,
-    APIKeyIn,
-    OAuth2,
-    OAuthFlowClientCredentials,
-    OAuthFlows,
-)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -179,33 +172,44 @@ def openapi_document() -> Response[Any]:
 def openapi_json() -> str:
     """The API's OpenAPI document as JSON text."""
     return app.get_openapi_json_schema(
-        title=API_TITLE, version=API_VERSION, security_schemes=SECURITY_SCHEMES
+        title=API_TITLE, version=API_VERSION, security_schemes=_security_schemes()
     )
 
 
-SECURITY_SCHEMES: dict[str, Any] = {
-    "sigv4": APIKey(
-        name="Authorization",
-        in_=APIKeyIn.header,
-        description="AWS Signature Version 4 for execute-api (apiAuth=iam, the default).",
-    ),
-    "jwt": OAuth2(
-        description=(
-            "A bearer access token (apiAuth=jwt) from the stack's Cognito user pool (the TokenUrl "
-            "output) or the configured issuer; orders/admin acts on every order."
+def _security_schemes() -> dict[str, Any]:
+    """How callers authenticate, as API Gateway checks it. Built on demand: Powertools' OpenAPI models
+    cost ~100 ms to import, which no cold start should pay for a document few requests ask for."""
+    from aws_lambda_powertools.event_handler.openapi.models import (
+        APIKey,
+        APIKeyIn,
+        OAuth2,
+        OAuthFlowClientCredentials,
+        OAuthFlows,
+    )
+
+    return {
+        "sigv4": APIKey(
+            name="Authorization",
+            in_=APIKeyIn.header,
+            description="AWS Signature Version 4 for execute-api (apiAuth=iam, the default).",
         ),
-        flows=OAuthFlows(
-            clientCredentials=OAuthFlowClientCredentials(
-                tokenUrl="https://<your-domain>.auth.<region>.amazoncognito.com/oauth2/token",
-                scopes={
-                    "orders/read": "Read the caller's orders",
-                    "orders/write": "Create, change and delete the caller's orders",
-                    "orders/admin": "Act on every caller's orders",
-                },
-            )
+        "jwt": OAuth2(
+            description=(
+                "A bearer access token (apiAuth=jwt) from the stack's Cognito user pool (the TokenUrl "
+                "output) or the configured issuer; orders/admin acts on every order."
+            ),
+            flows=OAuthFlows(
+                clientCredentials=OAuthFlowClientCredentials(
+                    tokenUrl="https://<your-domain>.auth.<region>.amazoncognito.com/oauth2/token",
+                    scopes={
+                        "orders/read": "Read the caller's orders",
+                        "orders/write": "Create, change and delete the caller's orders",
+                        "orders/admin": "Act on every caller's orders",
+                    },
+                )
+            ),
         ),
-    ),
-}
+    }
 
 
 def _early_answer(refusal: Refusal, event: dict[str, Any]) -> dict[str, Any]:
