@@ -3,10 +3,11 @@
 Service name, metrics namespace and log level come from the POWERTOOLS_* environment variables that
 the CDK stack sets; the defaults below serve local runs and tests.
 
-Tracing: Powertools' ``Tracer`` loads the X-Ray SDK (and botocore) when it is created, even when
-tracing is off, which is most of this function's import time (see ``bench/cold_start.py``). Where
-tracing is off (outside Lambda, or ``POWERTOOLS_TRACE_DISABLED=true``, as the stack sets for
-``-c tracing=false``), the tracer gets a provider that does nothing, and the SDK is never imported.
+Tracing: Powertools' ``Tracer`` with this project's own provider (``orders_api.xray``), which sends
+X-Ray subsegments to Lambda's X-Ray daemon without the X-Ray SDK. Where tracing is off (outside
+Lambda, or ``POWERTOOLS_TRACE_DISABLED=true``, as the stack sets for ``-c tracing=false``), the
+tracer gets a provider that does nothing. The tracer is never created "disabled": Powertools then
+imports the X-Ray SDK to switch it off, and the function does not ship it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import logging
 import os
 import warnings
 from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 from orders_api.errors import OrdersError
+from orders_api.xray import NOT_RECORDED, XRayDaemonTracing
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "orders")
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OrdersApi")
@@ -33,38 +35,16 @@ def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in env and not disabled
 
 
-class _NoSegment(BaseSegment):
-    """A segment that records nothing (Powertools still writes responses and errors to it)."""
-
-    def close(self, end_time: int | None = None) -> None:
-        """Nothing to close."""
-
-    def add_subsegment(self, subsegment: Any) -> None:
-        """Nothing to record."""
-
-    def remove_subsegment(self, subsegment: Any) -> None:
-        """Nothing to record."""
-
-    def put_annotation(self, key: str, value: Any) -> None:
-        """Nothing to record."""
-
-    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
-        """Nothing to record."""
-
-    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None:
-        """Nothing to record."""
-
-
 class NoTracing(BaseProvider):
     """A tracing provider that records nothing, so that no tracing SDK is imported."""
 
     @contextmanager
     def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
-        yield _NoSegment()
+        yield NOT_RECORDED
 
     @asynccontextmanager
     async def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AsyncIterator[BaseSegment]:
-        yield _NoSegment()
+        yield NOT_RECORDED
 
     def put_annotation(self, key: str, value: Any) -> None:
         """Nothing to record."""
@@ -80,12 +60,21 @@ class NoTracing(BaseProvider):
 
 
 logger = Logger(service=SERVICE)
-tracer = (
-    Tracer(service=SERVICE)
-    if tracing_enabled()
-    else Tracer(service=SERVICE, disabled=True, auto_patch=False, provider=NoTracing())
+tracer = Tracer(
+    service=SERVICE,
+    disabled=False,
+    auto_patch=False,
+    provider=XRayDaemonTracing() if tracing_enabled() else NoTracing(),
 )
 metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
+
+
+def remote_call(method: str, url: str) -> AbstractContextManager[Any]:
+    """Traces one HTTP call to another service; ``record_answer(status, length)`` on what it yields."""
+    provider = tracer.provider
+    if isinstance(provider, XRayDaemonTracing):
+        return provider.remote_call(method, url)
+    return nullcontext(NOT_RECORDED)
 
 
 class _ExpectedOutcomes(logging.Filter):

@@ -71,7 +71,7 @@ def current_caller() -> Caller:
         ),
     },
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def create_order(
     new_order: Annotated[NewOrder, Body()],
     idempotency_key: Annotated[
@@ -115,7 +115,7 @@ def create_order(
         ),
     },
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=20, description="Orders per page.")] = 20,
     cursor: Annotated[
@@ -146,7 +146,7 @@ def list_orders(
         **errors(e404="No such order."),
     },
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def get_order(orderId: OrderId) -> Order:
     return lifecycle.get_order(get_store(), current_caller(), orderId).public()
 
@@ -167,7 +167,7 @@ def get_order(orderId: OrderId) -> Order:
         ),
     },
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> Order:
     order = lifecycle.change_status(get_store(), current_caller(), orderId, change.status)
     metrics.add_metric(name="OrderStatusChanged", unit=MetricUnit.Count, value=1)
@@ -181,7 +181,7 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
     security=WRITE_SECURITY,
     responses={204: {"description": "Deleted, or was already gone.", "content": {}}, **errors()},
 )
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def delete_order(orderId: OrderId) -> Response[None]:
     lifecycle.delete_order(get_store(), current_caller(), orderId)
     return Response(status_code=204)

@@ -9,6 +9,8 @@
   ``f"{fault_proxy.url}/api/json"`` (Data API). Stopped after the test.
 - ``refused_endpoint`` / ``hanging_endpoint`` (function): URLs where connecting is refused, or hangs.
 - ``collection_name``: a fresh collection name per test, so tests never see each other's documents.
+- ``store_api`` (both APIs), ``connect`` (points the function's store at a URL with short timeouts) and
+  ``proxied`` (the function's store behind the fault proxy): for tests through ``lambda_handler``.
 
 Import the proxy's names in test modules here with ``from .proxy import ...``.
 """
@@ -16,7 +18,7 @@ Import the proxy's names in test modules here with ``from .proxy import ...``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,9 @@ import pytest
 import requests
 
 from localdev.stargate import RunningServer, start_in_thread
+from orders_api.settings import StoreSettings
+from orders_api.store import factory
+from orders_api.store.http import new_session
 
 from .proxy import FaultProxy, hanging_url, refused_url
 
@@ -101,3 +106,39 @@ def hanging_endpoint() -> Iterator[str]:
 @pytest.fixture
 def collection_name() -> str:
     return f"c{uuid.uuid4().hex[:20]}"
+
+
+@pytest.fixture(params=["data", "documents"])
+def store_api(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def connect(
+    monkeypatch: pytest.MonkeyPatch, embedded_store: EmbeddedStore, store_api: str, collection_name: str
+) -> Callable[..., None]:
+    """Points the function's store at ``url`` (default: the fault proxy) with short timeouts."""
+
+    def point_at(url: str, connect_timeout: float = 0.5, read_timeout: float = 1.0, token: str = "") -> None:
+        base = f"{url}/api/json" if store_api == "data" else url
+        settings = StoreSettings.from_env(
+            {
+                "ORDERS_STORE_API": store_api,
+                "STARGATE_URL": base,
+                "STARGATE_NAMESPACE": embedded_store.namespace,
+                "STARGATE_COLLECTION": collection_name,
+                "STARGATE_TOKEN": token or embedded_store.token,
+                "STARGATE_CONNECT_TIMEOUT": str(connect_timeout),
+                "STARGATE_READ_TIMEOUT": str(read_timeout),
+            }
+        )
+        monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))
+
+    return point_at
+
+
+@pytest.fixture
+def proxied(connect: Callable[..., None], fault_proxy: FaultProxy) -> Iterator[FaultProxy]:
+    connect(fault_proxy.url)
+    yield fault_proxy
+    fault_proxy.settle()

@@ -15,15 +15,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from api_events import Answer, invoke
-
-from orders_api.settings import StoreSettings
-from orders_api.store import factory
-from orders_api.store.http import new_session
 
 from .conftest import EmbeddedStore
 from .proxy import Answer as Respond
@@ -34,42 +30,6 @@ ORDER = {"productName": "Tea", "productQuantity": 2, "productPrice": 450}
 REMAINING_MS = 4_000
 # Where a cut lands inside the body of the proxy's canned answer (past the status line and headers).
 IN_THE_BODY = len(Cut.CANNED.to_bytes(request_method="POST")) - 10
-
-
-@pytest.fixture(params=["data", "documents"])
-def store_api(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def connect(
-    monkeypatch: pytest.MonkeyPatch, embedded_store: EmbeddedStore, store_api: str, collection_name: str
-) -> Callable[..., None]:
-    """Points the function's store at ``url`` (default: the fault proxy) with short timeouts."""
-
-    def point_at(url: str, connect_timeout: float = 0.5, read_timeout: float = 1.0, token: str = "") -> None:
-        base = f"{url}/api/json" if store_api == "data" else url
-        settings = StoreSettings.from_env(
-            {
-                "ORDERS_STORE_API": store_api,
-                "STARGATE_URL": base,
-                "STARGATE_NAMESPACE": embedded_store.namespace,
-                "STARGATE_COLLECTION": collection_name,
-                "STARGATE_TOKEN": token or embedded_store.token,
-                "STARGATE_CONNECT_TIMEOUT": str(connect_timeout),
-                "STARGATE_READ_TIMEOUT": str(read_timeout),
-            }
-        )
-        monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))
-
-    return point_at
-
-
-@pytest.fixture
-def proxied(connect: Callable[..., None], fault_proxy: FaultProxy) -> Iterator[FaultProxy]:
-    connect(fault_proxy.url)
-    yield fault_proxy
-    fault_proxy.settle()
 
 
 def timed(method: str, path: str, body: Any = None, **options: Any) -> tuple[Answer, float]:

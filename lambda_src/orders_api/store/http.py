@@ -41,6 +41,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from orders_api.errors import StoreAnswerBroken, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.observability import remote_call
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
@@ -178,7 +179,25 @@ def send(
     """One HTTP exchange, its body read in full within the budget; failures as domain errors.
 
     Statuses are left to the caller, except those another attempt may cure (``RETRY_STATUSES``).
+    Each exchange is an X-Ray subsegment where tracing is on.
     """
+    with remote_call(method, url) as trace:
+        answer = _exchange(session, method, url, timeout, what, **kwargs)
+        trace.record_answer(answer.status_code, len(answer.content))
+        if answer.status_code == 504:
+            raise StoreTimeout(f"{what} answered 504: it did not answer in time.")
+        if answer.status_code in (429, 503):  # refused before doing anything
+            raise _not_applied(StoreUnavailable(f"{what} answered {answer.status_code}: it is unavailable."))
+        if answer.status_code in RETRY_STATUSES:
+            raise StoreUnavailable(f"{what} answered {answer.status_code}: it is unavailable.")
+        if 300 <= answer.status_code < 400:
+            raise StoreError(f"{what} answered a redirect ({answer.status_code}); check the store URL.")
+        return answer
+
+
+def _exchange(
+    session: requests.Session, method: str, url: str, timeout: tuple[float, float], what: str, **kwargs: Any
+) -> HttpAnswer:
     try:
         response = session.request(method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs)
     except requests.ConnectTimeout as error:
@@ -197,16 +216,7 @@ def send(
         ) from error
     with response:
         content = _read_body(response, what)
-    answer = HttpAnswer(response.status_code, content, dict(response.headers))
-    if answer.status_code == 504:
-        raise StoreTimeout(f"{what} answered 504: it did not answer in time.")
-    if answer.status_code in (429, 503):  # refused before doing anything
-        raise _not_applied(StoreUnavailable(f"{what} answered {answer.status_code}: it is unavailable."))
-    if answer.status_code in RETRY_STATUSES:
-        raise StoreUnavailable(f"{what} answered {answer.status_code}: it is unavailable.")
-    if 300 <= answer.status_code < 400:
-        raise StoreError(f"{what} answered a redirect ({answer.status_code}); check the store URL.")
-    return answer
+    return HttpAnswer(response.status_code, content, dict(response.headers))
 
 
 def _not_applied(error: StoreError) -> StoreError:
