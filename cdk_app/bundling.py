@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,16 @@ def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROO
 
         _build_once(asset_dir, assemble)
     return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
+
+
+def zipped_size(directory: Path) -> int:
+    """The size of ``directory`` zipped as the CDK CLI uploads a code asset (deflate), in bytes."""
+    with tempfile.TemporaryFile() as scratch:
+        with zipfile.ZipFile(scratch, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(directory.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(directory).as_posix())
+        return scratch.tell()
 
 
 def _install_requirements(requirements: Path, target: Target, destination: Path) -> None:

@@ -29,6 +29,10 @@ LAMBDA_TARGET: Final = Target(
 SERVICE_NAME: Final = "orders"
 METRICS_NAMESPACE: Final = "OrdersApi"
 SECRET_MAX_AGE_SECONDS: Final = 300
+# The AWS Parameters and Secrets Lambda Extension serves the function's secrets on localhost (no AWS
+# SDK in the function); the CDK picks its layer for the region and the function's architecture.
+SECRETS_EXTENSION_VERSION: Final = lambda_.ParamsAndSecretsVersions.V1_0_103
+SECRETS_EXTENSION_PORT: Final = 2773
 # Timeout: the HTTP API gives up after 30 s, so a longer timeout bills for answers nobody receives.
 # The function spends at most this, less a 1 s margin, on store calls, retries included
 # (orders_api.store.http.time_budget), so a slow store is answered with the function's own 504.
@@ -97,6 +101,14 @@ class OrdersFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment=_environment(config, secret_id, cursor_key),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
+            # Sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT and SECRETS_MANAGER_TTL, which the function reads.
+            params_and_secrets=lambda_.ParamsAndSecretsLayerVersion.from_version(
+                SECRETS_EXTENSION_VERSION,
+                http_port=SECRETS_EXTENSION_PORT,
+                secrets_manager_ttl=Duration.seconds(SECRET_MAX_AGE_SECONDS),
+                cache_size=10,
+                log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
+            ),
         )
         secret.grant_read(self.function)
         if secret_key is not None:

@@ -10,25 +10,21 @@ The service keeps none of these at import: the store, its HTTP session, tokens a
 on the first request (``store.factory``), ids come from ``uuid4`` (the operating system's randomness,
 fresh after a restore), and timestamps are read per request. The hooks make that a guarantee rather
 than a habit: before the snapshot and after each restore they drop whatever a store call made during
-init left behind, and Powertools' secret cache.
+init left behind, with the secret readers' HTTP session and client.
 
 The hooks are registered only where the Lambda runtime provides ``snapshot_restore_python``.
 """
 
 from __future__ import annotations
 
-import sys
-
+from orders_api import secret_values
 from orders_api.store import factory
 
 
 def forget_shared_state() -> None:
     """No store, session, token, secret or cursor key survives into (or out of) a snapshot."""
-    factory.forget()
-    # Only if a secret was read at all: importing Powertools' parameters would import boto3.
-    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
-    if parameters is not None:
-        parameters.clear_caches()
+    factory.forget()  # with them the secrets read, which their readers hold
+    secret_values.forget()
 
 
 def register() -> bool:

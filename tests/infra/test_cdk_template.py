@@ -35,6 +35,16 @@ def test_function_runs_the_newest_python_on_arm64_with_active_tracing(default_st
     assert properties["Timeout"] == 28
 
 
+def test_the_secrets_extension_layer_is_the_arm64_one_for_the_stacks_region(
+    default_stack: Synthesized,
+) -> None:
+    _, function = default_stack.orders_function()
+    (layer,) = function["Properties"]["Layers"]
+    mapping_name, _, key = layer["Fn::FindInMap"][0], layer["Fn::FindInMap"][1], layer["Fn::FindInMap"][2]
+    arns = default_stack.template.to_json()["Mappings"][mapping_name]
+    assert all("AWS-Parameters-and-Secrets-Lambda-Extension-Arm64" in row[key] for row in arns.values())
+
+
 def test_function_logs_json_to_its_own_log_group_kept_30_days(default_stack: Synthesized) -> None:
     _, function = default_stack.orders_function()
     logging = function["Properties"]["LoggingConfig"]
@@ -66,6 +76,18 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
         "STARGATE_SECRET_ID": secret_ref,
         "SECRET_MAX_AGE_SECONDS": "300",
         "CURSOR_SECRET_ID": cursor_key_ref,
+        # The Parameters and Secrets extension: where it listens, and its cache age equal to the function's
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2773",
+        "SECRETS_MANAGER_TTL": "300",
+        "PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED": "true",
+        "PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE": "10",
+        "PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL": "warn",
+        "PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS": environment[
+            "PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS"
+        ],
+        "SECRETS_MANAGER_TIMEOUT_MILLIS": environment["SECRETS_MANAGER_TIMEOUT_MILLIS"],
+        "SSM_PARAMETER_STORE_TTL": environment["SSM_PARAMETER_STORE_TTL"],
+        "SSM_PARAMETER_STORE_TIMEOUT_MILLIS": environment["SSM_PARAMETER_STORE_TIMEOUT_MILLIS"],
     }
     # The token outlives `cdk destroy` unless retainSecret=false
     assert (secret["DeletionPolicy"], secret["UpdateReplacePolicy"]) == ("Retain", "Retain")

@@ -108,6 +108,10 @@ def test_cors_origins_from_the_command_line_are_allowed(synth: SynthFactory) -> 
     assert set(cors["AllowMethods"]) == {"GET", "POST", "PATCH", "DELETE"}
 
 
+# The Parameters and Secrets extension's own settings (checked in test_cdk_template.py).
+EXTENSION_SETTINGS = ("PARAMETERS_SECRETS_EXTENSION_", "SECRETS_MANAGER_", "SSM_PARAMETER_STORE_")
+
+
 def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(synth: SynthFactory) -> None:
     stack = synth(
         memorySize="1024",
@@ -134,7 +138,8 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
         90
     }
     environment = stack.function_environment()
-    assert {key: environment[key] for key in environment if not key.endswith("SECRET_ID")} == {
+    own = {key: environment[key] for key in environment if not key.startswith(EXTENSION_SETTINGS)}
+    assert {key: own[key] for key in own if not key.endswith("SECRET_ID")} == {
         "POWERTOOLS_SERVICE_NAME": "orders",
         "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",

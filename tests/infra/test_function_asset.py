@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cdk_app.bundling import LAMBDA_SOURCE_DIR, BuiltAsset, Target, build_function_asset
+from cdk_app.bundling import LAMBDA_SOURCE_DIR, BuiltAsset, Target, build_function_asset, zipped_size
 from cdk_app.function import LAMBDA_TARGET
 
 pytestmark = pytest.mark.infra
@@ -84,6 +84,15 @@ def test_asset_holds_exactly_the_pinned_runtime_dependencies(lambda_asset: Built
     assert installed == _requirement_names(LAMBDA_SOURCE_DIR / "requirements.txt")
     assert not top_level & DEV_TOOLS
     assert not any(name.startswith(("mypy_boto3", "tests")) for name in top_level)
+
+
+def test_the_asset_ships_no_aws_sdk_and_fits_its_size_budget(lambda_asset: BuiltAsset) -> None:
+    top_level = {path.name for path in lambda_asset.path.iterdir()}
+
+    # Secrets come from the Parameters and Secrets extension, traces go to the X-Ray daemon over UDP:
+    # neither the AWS SDK nor the X-Ray SDK is shipped.
+    assert not top_level & {"boto3", "botocore", "s3transfer", "aws_xray_sdk", "wrapt"}
+    assert zipped_size(lambda_asset.path) <= 7 * 1024 * 1024
 
 
 def test_native_extensions_are_built_for_lambda_on_arm64(lambda_asset: BuiltAsset) -> None:

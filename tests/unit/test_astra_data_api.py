@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from http.client import RemoteDisconnected
-from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 import pytest
 import requests
 import responses
-from aws_lambda_powertools.utilities import parameters
 from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
 from urllib3.exceptions import ProtocolError
 
+from orders_api import secret_values
 from orders_api.errors import (
     ConcurrentUpdate,
     StoreAnswerBroken,
@@ -668,11 +667,11 @@ def test_data_api_with_a_login_in_the_secret_uses_the_cassandra_token(
     # Given the username and password live in a Secrets Manager secret
     read: list[str] = []
 
-    def get_secret(name: str, **options: Any) -> str:
+    def get_secret(name: str, what: str) -> dict[str, str]:
         read.append(name)
-        return json.dumps({"username": "cassandra", "password": "cassandra"})
+        return {"SecretString": json.dumps({"username": "cassandra", "password": "cassandra"})}
 
-    monkeypatch.setattr(parameters, "SecretsProvider", lambda **config: SimpleNamespace(get=get_secret))
+    monkeypatch.setattr(secret_values, "from_extension", get_secret)
     config = settings(ORDERS_STORE_API="data", STARGATE_SECRET_ID="orders/data-api")
 
     # When the token is asked for

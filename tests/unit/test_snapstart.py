@@ -7,9 +7,8 @@ from collections.abc import Callable
 from types import ModuleType
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
 
-from orders_api import snapstart
+from orders_api import secret_values, snapstart
 from orders_api.store import factory
 
 
@@ -41,7 +40,8 @@ def test_after_a_restore_the_store_session_tokens_and_secrets_are_built_anew(
     monkeypatch.setattr(factory, "_seal", None)
     before = factory.get_store()
     seal = factory.get_cursor_seal()
-    parameters.base.DEFAULT_PROVIDERS["secrets"] = object()  # type: ignore[assignment]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    session, client = secret_values._session(), secret_values.secrets_manager_client()
 
     # When the process is restored from a snapshot
     snapstart.forget_shared_state()
@@ -49,4 +49,5 @@ def test_after_a_restore_the_store_session_tokens_and_secrets_are_built_anew(
     # Then the next request builds its own store (with a new session and tokens), seal and secret cache
     assert factory.get_store() is not before
     assert factory.get_cursor_seal() is not seal
-    assert "secrets" not in parameters.base.DEFAULT_PROVIDERS
+    assert secret_values._session() is not session
+    assert secret_values.secrets_manager_client() is not client

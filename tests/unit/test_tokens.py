@@ -1,22 +1,23 @@
 """Where store tokens come from: a password login, a Secrets Manager secret, or the secret's text itself.
 
-Stargate's ``/v1/auth`` is played by ``responses``; Secrets Manager by a stand-in for Powertools'
-``parameters.get_secret``. No token or password may ever show in an error or a repr.
+Stargate's ``/v1/auth`` is played by ``responses``; Secrets Manager by a stand-in for the two ways the
+function reads a secret (the Parameters and Secrets extension, and Secrets Manager itself for a forced
+re-read; both are tested on their own in ``test_secret_values.py``). No token or password may ever
+show in an error or a repr.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 import responses
-from aws_lambda_powertools.utilities import parameters
 from fakes import refused_connection
 from responses import matchers
 
+from orders_api import secret_values
 from orders_api.errors import ConfigurationError, StoreError, StoreTimeout, StoreUnavailable
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, SecretToken, parse_secret
@@ -310,54 +311,28 @@ def test_parse_secret_rejects_other_shapes_without_showing_the_value(secret: str
 
 
 class FakeSecretsManager:
-    """Stands in for Powertools' ``SecretsProvider.get``: holds one value, which a test may rotate."""
+    """Stands in for both ways of reading a secret: holds one value, which a test may rotate."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
         self.calls: list[dict[str, Any]] = []
         self.failure: Exception | None = None
 
-    def __call__(self, name: str, transform: Any = None, force_fetch: bool = False, **options: Any) -> Any:
-        self.calls.append({"name": name, "force_fetch": force_fetch, **options})
+    def read(self, secret_id: str, what: str, force_fetch: bool) -> dict[str, Any]:
+        self.calls.append({"name": secret_id, "force_fetch": force_fetch})
         if self.failure is not None:
             raise self.failure
-        return self.value
+        if isinstance(self.value, bytes):
+            return {"Name": secret_id, "SecretBinary": self.value}
+        return {"Name": secret_id, "SecretString": self.value}
 
 
 @pytest.fixture
 def secrets(monkeypatch: pytest.MonkeyPatch) -> FakeSecretsManager:
     fake = FakeSecretsManager("")
-    monkeypatch.setattr(parameters, "SecretsProvider", lambda **config: FakeProvider(fake, config))
+    monkeypatch.setattr(secret_values, "from_extension", lambda name, what: fake.read(name, what, False))
+    monkeypatch.setattr(secret_values, "from_secrets_manager", lambda name, what: fake.read(name, what, True))
     return fake
-
-
-@dataclass
-class FakeProvider:
-    get: FakeSecretsManager
-    config: dict[str, Any]
-
-
-def test_the_secrets_manager_client_is_bounded_like_store_calls(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the secret provider records how its client is configured
-    made: list[dict[str, Any]] = []
-    fake = FakeSecretsManager("a-token")
-
-    def provider(**config: Any) -> FakeProvider:
-        made.append(config)
-        return FakeProvider(fake, config)
-
-    monkeypatch.setattr(parameters, "SecretsProvider", provider)
-
-    # When the token is read twice
-    token = SecretToken("orders/token", 300, lambda login: FixedToken("unused"))
-    assert token.token() == token.token() == "a-token"
-
-    # Then one client was made, with short timeouts and few retries (botocore waits 60 s by default)
-    [config] = made
-    boto = config["boto_config"]
-    assert boto.connect_timeout <= 3
-    assert boto.read_timeout <= 5
-    assert boto.retries["max_attempts"] <= 3
 
 
 def secret_token(max_age: int = 120) -> SecretToken:
@@ -379,9 +354,9 @@ def test_secret_token_reads_the_token_from_the_cached_secret(secrets: FakeSecret
     # When a token is asked for
     token = secret_token(max_age=120).token()
 
-    # Then it is the secret's token, read through the cache with the configured max age
+    # Then it is the secret's token, read once through the extension
     assert token == "token-from-secret"
-    assert secrets.calls == [{"name": SECRET_ID, "force_fetch": False, "max_age": 120}]
+    assert secrets.calls == [{"name": SECRET_ID, "force_fetch": False}]
 
 
 def test_secret_token_with_credentials_logs_in_once(
@@ -455,7 +430,7 @@ def test_secret_token_uses_rotated_credentials(
     secrets.value = f'{{"username": "{USERNAME}", "password": "{PASSWORD}"}}'
     login_answers(stargate, "token-1")
     login_answers(stargate, "token-new", password="rotated-pw")
-    tokens = secret_token()
+    tokens = secret_token(max_age=0)  # the cache has expired when the password changes
     tokens.token()
     secrets.value = f'{{"username": "{USERNAME}", "password": "rotated-pw"}}'
 
@@ -468,7 +443,9 @@ def test_secret_token_uses_rotated_credentials(
 
 def test_secret_that_cannot_be_read_is_a_store_error(secrets: FakeSecretsManager) -> None:
     # Given Secrets Manager cannot give the secret
-    secrets.failure = parameters.exceptions.GetParameterError("AccessDeniedException: not allowed")
+    secrets.failure = secret_values.SecretUnreadable(
+        "The store secret could not be read from Secrets Manager."
+    )
 
     # When a token is asked for
     # Then the caller gets a store failure (502), not a Powertools exception
