@@ -13,6 +13,8 @@ LOAD_USERS ?= 8
 LOAD_SECONDS ?= 30
 LOAD_REQUESTS ?= 20000
 LOAD_REPORT ?= load-report.html
+# make bench: e.g. BENCH_ARGS="--runs 11"
+BENCH_ARGS ?=
 export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK CLI and the CDK app's jsii runtime run on the Node that package.json pins (Node 24 from npm).
@@ -23,7 +25,7 @@ CDK_ARGS ?=
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: help install run token stargate load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -48,6 +50,9 @@ token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [
 
 stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)
+
+bench: $(BIN)/.installed node_modules/.installed ## Cold and warm figures of the handler beside a textbook handler, as ratios, and the asset size
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: LOAD_USERS, LOAD_SECONDS, LOAD_REQUESTS, LOAD_REPORT
 	$(BIN)/python bench/load/run.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) \

@@ -1,0 +1,106 @@
+"""One measurement in a fresh interpreter, for ``bench/run.py``: a cold start, or a warm loop.
+
+    python bench/probe.py cold project|textbook
+    python bench/probe.py warm project|textbook --calls 300 --blocks 15
+
+``cold``: import the handler and answer the first ``GET /orders/<id>`` (the Lambda init phase plus the
+first invoke, store connection and secret read included). ``warm``: after a warm-up, blocks of calls
+of the handler interleaved with blocks of the same store request sent with a bare
+``requests.Session``, each as the median time per call. The event comes in ``BENCH_EVENT``; the last
+line printed is ``BENCH {json}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+STARTED = time.perf_counter()
+
+
+class Context:
+    function_name = "orders-bench"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-bench"
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+    log_group_name = "/aws/lambda/orders-bench"
+    log_stream_name = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 28_000
+
+
+def load(which: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    if which == "project":
+        from orders_api.handler import lambda_handler
+    else:
+        sys.path.insert(0, os.path.dirname(__file__))
+        from textbook import lambda_handler  # type: ignore[no-redef]
+    return lambda_handler
+
+
+def raw_request() -> Callable[[], int]:
+    """The store request the handlers make, sent with a bare ``requests.Session``."""
+    import requests
+
+    session = requests.Session()
+    base = os.environ["STARGATE_URL"].rstrip("/")
+    namespace, collection = os.environ["STARGATE_NAMESPACE"], os.environ["STARGATE_COLLECTION"]
+    order_id = os.environ["BENCH_ORDER_ID"]
+    token = os.environ["BENCH_STORE_TOKEN"]
+    if os.environ["ORDERS_STORE_API"] == "data":
+        url = f"{base}/v1/{namespace}/{collection}"
+        body = {"findOne": {"filter": {"_id": order_id}}}
+        return lambda: len(session.post(url, json=body, headers={"Token": token}, timeout=5).content)
+    url = f"{base}/v2/namespaces/{namespace}/collections/{collection}/{order_id}"
+    return lambda: len(
+        session.get(url, params={"raw": "true"}, headers={"X-Cassandra-Token": token}, timeout=5).content
+    )
+
+
+def per_call_us(call: Callable[[], object], calls: int) -> float:
+    started = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+def main() -> None:
+    mode, which = sys.argv[1], sys.argv[2]
+    calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 300
+    blocks = int(sys.argv[sys.argv.index("--blocks") + 1]) if "--blocks" in sys.argv else 15
+    event = json.loads(os.environ["BENCH_EVENT"])
+    handler = load(which)
+    context = Context()
+    answer = handler(event, context)
+    cold_ms = (time.perf_counter() - STARTED) * 1000
+    if answer.get("statusCode") != 200:
+        raise SystemExit(f"{which} answered {answer.get('statusCode')}: {answer.get('body')}")
+    result: dict[str, float] = {"cold_ms": cold_ms}
+    if mode == "warm":
+        raw = raw_request()
+
+        def invoke() -> None:
+            handler(event, context)
+
+        for _ in range(calls):  # warm-up: connections open, caches filled, code paths hot
+            invoke()
+            raw()
+        handler_samples, raw_samples = [], []
+        for _ in range(blocks):
+            handler_samples.append(per_call_us(invoke, calls))
+            raw_samples.append(per_call_us(raw, calls))
+        result["handler_us"] = statistics.median(handler_samples)
+        result["raw_us"] = statistics.median(raw_samples)
+    sys.stdout.flush()
+    os.write(1, ("\nBENCH " + json.dumps(result) + "\n").encode())
+
+
+if __name__ == "__main__":
+    main()

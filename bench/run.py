@@ -1,0 +1,247 @@
+"""``make bench``: the project's handler beside the textbook handler (``bench/textbook.py``), as ratios.
+
+Both answer ``GET /orders/<id>`` against the same instant stand-in (``bench/standin.py``: store,
+Secrets Manager and the Parameters and Secrets extension) in a Lambda-like environment: the handler's
+settings as the stack sets them, a sampled trace header and an X-Ray daemon address (a local UDP
+socket) where tracing is on. For each store API and tracing on and off:
+
+- **cold path**: a fresh interpreter imports the handler and answers the first request (Lambda's init
+  plus the first invoke: store connection and secret read included); medians of ``--runs`` runs,
+  interleaved so that machine noise hits every case alike; the ratio is project / textbook.
+- **warm GET**: per-call time of the handler after a warm-up, as a ratio to the same store request
+  sent with a bare ``requests.Session`` in the same process, interleaved in blocks.
+
+Then the function's asset, zipped as the CDK CLI ships it, and what the stand-in saw: TCP connections
+and secret reads (one connection for all warm requests; one secret read per cache age).
+
+    .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "lambda_src"), str(REPO)]
+
+from orders_api.identity import caller_of  # noqa: E402
+from orders_api.models import OrderStatus, StoredOrder  # noqa: E402
+
+HANDLERS = ("project", "textbook")
+STORE_APIS = ("data", "documents")
+STORE_TOKEN = "AstraCS:bench-token"  # noqa: S105 - the stand-in's made-up token
+SESSION_TOKEN = "bench-session-token"  # noqa: S105 - a made-up AWS session token
+TRACE_HEADER = "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=53995c3f42cd8ad8;Sampled=1"
+
+
+def order_document(owner: str) -> dict[str, Any]:
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    order = StoredOrder(
+        orderId=uuid.UUID("0b7c6f9e-2a55-4c1e-9d3a-1f0e8c9b7a66"),
+        productName="Tea",
+        productQuantity=2,
+        productPrice=450,
+        status=OrderStatus.PENDING,
+        createdAt=now,
+        updatedAt=now,
+        owner=owner,
+    )
+    return order.to_document()
+
+
+def get_event(order_id: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((REPO / "tests" / "unit" / "events" / "http_api_v2.json").read_text())
+    event = copy.deepcopy(event)
+    path = f"/orders/{order_id}"
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET /orders/{orderId}"
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = "GET"
+    event["pathParameters"] = {"orderId": order_id}
+    event.pop("body", None)
+    for header in ("content-type", "content-length"):
+        event["headers"].pop(header, None)
+    return event
+
+
+@contextmanager
+def stand_in(document: dict[str, Any]) -> Iterator[str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(document, file)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "bench" / "standin.py"),
+            "--document-file",
+            file.name,
+            "--token",
+            STORE_TOKEN,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        os.unlink(file.name)
+
+
+def environment(
+    origin: str, store_api: str, tracing: bool, daemon_port: int, event: dict[str, Any]
+) -> dict[str, str]:
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "STARGATE_"))
+    }
+    env = {
+        **inherited,
+        "PYTHONPATH": f"{REPO / 'lambda_src'}{os.pathsep}{REPO}",
+        # As Lambda and the stack set them
+        "AWS_LAMBDA_FUNCTION_NAME": "orders-bench",
+        "LAMBDA_TASK_ROOT": str(REPO / "lambda_src"),
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "ASIABENCH",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+        "POWERTOOLS_SERVICE_NAME": "orders",
+        "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "ORDERS_STORE_API": store_api,
+        "ORDERS_API_AUTH": "iam",
+        "STARGATE_URL": f"{origin}/api/json" if store_api == "data" else origin,
+        "STARGATE_NAMESPACE": "shop",
+        "STARGATE_COLLECTION": "orders",
+        "STARGATE_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf",
+        "SECRET_MAX_AGE_SECONDS": "300",
+        # Where the two handlers read the secret: the extension's stand-in, or "Secrets Manager" for boto3
+        "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": origin.rsplit(":", 1)[1],
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": origin,
+        # Tracing as deployed: a sampled invocation and an X-Ray daemon (a UDP socket nobody reads)
+        "_X_AMZN_TRACE_ID": TRACE_HEADER,
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon_port}",
+        "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+        "BENCH_EVENT": json.dumps(event),
+        "BENCH_ORDER_ID": event["pathParameters"]["orderId"],
+        "BENCH_STORE_TOKEN": STORE_TOKEN,
+    }
+    if not tracing:
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
+    return env
+
+
+def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "probe.py"), mode, handler, *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    if output.returncode != 0:
+        raise SystemExit(f"{handler} ({mode}) failed:\n{output.stderr[-3000:]}{output.stdout[-1000:]}")
+    line = next(line for line in reversed(output.stdout.splitlines()) if line.startswith("BENCH "))
+    result: dict[str, float] = json.loads(line.removeprefix("BENCH "))
+    return result
+
+
+def stats(origin: str) -> dict[str, int]:
+    answer: dict[str, int] = requests.get(f"{origin}/_stats", timeout=5).json()
+    return answer
+
+
+def asset_megabytes() -> float:
+    from cdk_app.bundling import build_function_asset, zipped_size
+    from cdk_app.function import LAMBDA_TARGET
+
+    return zipped_size(build_function_asset(LAMBDA_TARGET).path) / 1024 / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=7, help="cold starts per case (default 7)")
+    parser.add_argument("--calls", type=int, default=300, help="calls per warm block (default 300)")
+    parser.add_argument("--blocks", type=int, default=15, help="warm blocks per case (default 15)")
+    options = parser.parse_args()
+
+    event = get_event("0b7c6f9e-2a55-4c1e-9d3a-1f0e8c9b7a66")
+    from orders_api.identity import admin_principals
+
+    owner = caller_of(event, "iam", admin_principals()).id
+    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    daemon.bind(("127.0.0.1", 0))
+    cases = [(api, tracing) for api in STORE_APIS for tracing in (True, False)]
+    cold: dict[tuple[str, bool, str], list[float]] = {}
+    warm: dict[tuple[str, bool, str], dict[str, float]] = {}
+    seen: dict[str, int] = {}
+    with stand_in(order_document(owner)) as origin:
+        envs = {case: environment(origin, case[0], case[1], daemon.getsockname()[1], event) for case in cases}
+        for _ in range(options.runs):
+            for api, tracing in cases:
+                for handler in HANDLERS:
+                    cold.setdefault((api, tracing, handler), []).append(
+                        probe("cold", handler, envs[(api, tracing)])["cold_ms"]
+                    )
+        before = stats(origin)
+        extra = ("--calls", str(options.calls), "--blocks", str(options.blocks))
+        warm[("data", True, "project")] = probe("warm", "project", envs[("data", True)], *extra)
+        after = stats(origin)
+        seen = {
+            key: after.get(key, 0) - before.get(key, 0) for key in ("data_connections", "data", "extension")
+        }
+        for api, tracing in cases:
+            for handler in HANDLERS:
+                if (api, tracing, handler) not in warm:
+                    warm[(api, tracing, handler)] = probe("warm", handler, envs[(api, tracing)], *extra)
+    daemon.close()
+
+    print(f"{'store API':<10} {'tracing':<8} {'cold ms':>16} {'cold ratio':>11} {'warm / raw GET':>24}")
+    print(f"{'':<10} {'':<8} {'project textbook':>16} {'':>11} {'project textbook':>24}")
+    for api, tracing in cases:
+        project = statistics.median(cold[(api, tracing, "project")])
+        textbook = statistics.median(cold[(api, tracing, "textbook")])
+        warm_ratio = [
+            warm[(api, tracing, handler)]["handler_us"] / warm[(api, tracing, handler)]["raw_us"]
+            for handler in HANDLERS
+        ]
+        print(
+            f"{api:<10} {'on' if tracing else 'off':<8} {project:>7.0f} {textbook:>8.0f} "
+            f"{project / textbook:>11.2f} {warm_ratio[0]:>15.2f} {warm_ratio[1]:>8.2f}"
+        )
+    raw_us = statistics.median(w["raw_us"] for w in warm.values())
+    print(f"\nraw GET to the stand-in: {raw_us:.0f} us per call (median of the cases)")
+    requests_sent = options.calls * (options.blocks + 1) + 1
+    bare = options.calls * (options.blocks + 1)
+    print(
+        f"project, one warm process (data API, tracing on): {requests_sent} requests made "
+        f"{seen['data'] - bare} store calls and {seen['extension']} secret read(s); with the bare session's "
+        f"{bare} calls, {seen['data_connections']} TCP connection(s) to the store"
+    )
+    print(f"function asset, zipped as the CDK CLI ships it: {asset_megabytes():.1f} MB")
+    python = sys.version.split()[0]
+    print(f"\n{options.runs} cold runs per case, interleaved; Python {python}; {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""`make bench` as a developer runs it, with tiny counts: every case runs, both handlers answer 200, and
+the figures it prints are there. The figures themselves are not asserted: they are machine-dependent
+and reported, never tested."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_asset_size() -> None:
+    result = subprocess.run(
+        ["make", "bench", "BENCH_ARGS=--runs 1 --calls 5 --blocks 1"],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = re.findall(
+        r"^(data|documents)\s+(on|off)\s+\d+\s+\d+\s+[\d.]+\s+[\d.]+\s+[\d.]+$", result.stdout, re.M
+    )
+    assert sorted(rows) == [("data", "off"), ("data", "on"), ("documents", "off"), ("documents", "on")]
+    # One warm process: 5 * 2 + 1 requests, one store call each, one secret read, and one connection
+    # for the handler's calls beside the one of the bare session.
+    assert "11 requests made 11 store calls and 1 secret read(s)" in result.stdout
+    assert "10 calls, 2 TCP connection(s) to the store" in result.stdout
+    assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
