@@ -128,8 +128,8 @@ def local_cursor_key(data_dir: str) -> str:
 
 def create_namespace(url: str, namespace: str) -> None:
     """Create the namespace (keyspace) on the embedded server; it is shared by both of its APIs."""
+    from orders_api.store.document_api_client import StargateDocuments
     from orders_api.store.http import new_session
-    from orders_api.store.stargate_documents import StargateDocuments
     from orders_api.store.tokens import Login, PasswordLogin
 
     session = new_session()

@@ -33,8 +33,8 @@ import requests
 from integration_support import backend_report
 
 from orders_api.errors import StoreError
+from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
 
 TIMEOUT = (3.05, 15.0)

@@ -23,8 +23,8 @@ import pytest
 
 from orders_api.errors import ConcurrentUpdate, StoreError
 from orders_api.models import OrderStatus, StoredOrder
-from orders_api.store.astra_data_api import DataApiCollection
-from orders_api.store.data_store import DataApiOrderStore
+from orders_api.store.data_api_client import DataApiCollection
+from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, cassandra_token
 

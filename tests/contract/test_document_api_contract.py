@@ -10,9 +10,9 @@ import pytest
 
 from orders_api.errors import InvalidCursor, StoreError
 from orders_api.models import OrderStatus, StoredOrder
-from orders_api.store.document_store import DocumentOrderStore
+from orders_api.store.document_api_client import StargateDocuments
+from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken, PasswordLogin
 
 from .conftest import TIMEOUT, Backend

@@ -32,7 +32,7 @@ from orders_api.errors import (
     StoreUnavailable,
 )
 from orders_api.settings import StoreSettings
-from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, FoundPage
+from orders_api.store.data_api_client import CollectionMissing, DataApiCollection, FoundPage
 from orders_api.store.factory import build_store, build_tokens
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, TokenSource, cassandra_token

@@ -22,9 +22,9 @@ from responses.registries import OrderedRegistry
 
 from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
 from orders_api.models import OrderStatus, StoredOrder
-from orders_api.store.astra_data_api import DataApiCollection
 from orders_api.store.cursor import encode_cursor
-from orders_api.store.data_store import DataApiOrderStore
+from orders_api.store.data_api_client import DataApiCollection
+from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken
 

@@ -18,9 +18,9 @@ from responses.registries import OrderedRegistry
 from orders_api.errors import InvalidCursor, StoreError
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store.cursor import decode_cursor, encode_cursor
-from orders_api.store.document_store import DocumentOrderStore
+from orders_api.store.document_api_client import StargateDocuments
+from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken
 
 BASE_URL = "http://stargate.test:8082"

@@ -27,8 +27,8 @@ from orders_api.errors import (
     StoreTimeout,
     StoreUnavailable,
 )
+from orders_api.store.document_api_client import SearchPage, StargateDocuments
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import SearchPage, StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
 
 BASE_URL = "http://stargate.test:8082"

@@ -12,8 +12,8 @@ from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, St
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.observability import logger
 from orders_api.store import StoredPage
-from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, Document
 from orders_api.store.cursor import decode_cursor, encode_cursor
+from orders_api.store.data_api_client import CollectionMissing, DataApiCollection, Document
 
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5

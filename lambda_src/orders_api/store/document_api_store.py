@@ -12,7 +12,7 @@ from orders_api.models import OrderStatus, StoredOrder
 from orders_api.observability import logger
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
-from orders_api.store.stargate_documents import Document, StargateDocuments
+from orders_api.store.document_api_client import Document, StargateDocuments
 
 # The field that records which request last wrote the order.
 WRITE_ID = "lastWriteId"
