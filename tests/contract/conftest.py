@@ -32,6 +32,7 @@ import pytest
 import requests
 from integration_support import backend_report
 
+from localdev import schema
 from orders_api.errors import StoreError
 from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.http import new_session
@@ -60,6 +61,11 @@ class Backend:
         assert self.login is not None
         return PasswordLogin(self.auth_url, self.login, session, TIMEOUT)
 
+    def create_namespace(self) -> None:
+        """Create the namespace (201, or 409 where it exists: both fine)."""
+        session = new_session()
+        schema.create_namespace(self.base_url, self.namespace, self.tokens(session), session, TIMEOUT)
+
     def documents(self, collection: str) -> StargateDocuments:
         session = new_session()
         return StargateDocuments(
@@ -73,7 +79,7 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
 
     server = start_in_thread(host="127.0.0.1", port=0, data_dir=Path(tmp_path_factory.mktemp("stargate")))
     backend = Backend("embedded", server.url, server.url, "contract", login=Login("cassandra", "cassandra"))
-    backend.documents("unused").create_namespace()
+    backend.create_namespace()
     yield backend
     server.stop()
 
@@ -116,7 +122,7 @@ def _create_namespace_once_schema_is_ready(backend: Backend, timeout_s: float) -
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            backend.documents("unused").create_namespace()
+            backend.create_namespace()
             return
         except StoreError:
             if time.monotonic() >= deadline:
@@ -158,7 +164,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     external = external_backend()
     if external is None:
         pytest.skip("external Stargate backend: CONTRACT_STARGATE_URL is not set")
-    external.documents("unused").create_namespace()
+    external.create_namespace()
     return external
 
 

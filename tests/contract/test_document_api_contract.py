@@ -20,9 +20,9 @@ from .conftest import TIMEOUT, Backend
 pytestmark = pytest.mark.contract
 
 
-def test_creating_an_existing_namespace_is_fine(documents: StargateDocuments) -> None:
-    documents.create_namespace()
-    documents.create_namespace()
+def test_creating_an_existing_namespace_is_fine(backend: Backend) -> None:
+    backend.create_namespace()
+    backend.create_namespace()
 
 
 def test_a_put_document_reads_back_with_whole_numbers_as_integers(documents: StargateDocuments) -> None:
