@@ -16,7 +16,7 @@ The run ends with a line naming the backends that ran and the ones skipped, with
 ``CONTRACT_REQUIRE_BACKENDS=container`` (comma-separated names) to fail the run when one of them did not
 run, e.g. in CI where a skip would hide that real Stargate was never tested, and
 ``CONTRACT_SKIP_BACKENDS=container`` to leave one out (e.g. a quick local run on a machine with Docker).
-The line and both settings are shared with the astrapy suite: ``integration_support/backend_report.py``.
+The line and both settings are shared with the astrapy suite: ``contract_support/backend_report.py``.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from integration_support import backend_report
 
 from localdev import schema
 from orders_api.errors import StoreError
 from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
+from tests.contract_support import backend_report
 
 TIMEOUT = (3.05, 15.0)
 BACKENDS = ("embedded", "container", "external")
@@ -87,7 +87,7 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
 @pytest.fixture(scope="session")
 def container_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """One Stargate container for the whole session, removed at its end."""
-    from tests.integration_support.stargate_container import (
+    from tests.contract_support.stargate_container import (
         BackendUnavailable,
         StargateContainerSettings,
         start_stargate,
@@ -179,7 +179,7 @@ def documents(backend: Backend, collection: str) -> StargateDocuments:
     return backend.documents(collection)
 
 
-# --- The end-of-run line (integration_support/backend_report.py): which backends ran, and why not. ---
+# --- The end-of-run line (contract_support/backend_report.py): which backends ran, and why not. ---
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -72,8 +72,8 @@ def data_backend(
     if request.param in backends_skipped_by_choice():
         pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
     if request.param == "compose":
-        from integration_support.data_api_stack import KEYSPACE, shared_data_api_stack
-        from integration_support.stargate_container import BackendUnavailable
+        from tests.contract_support.data_api_stack import KEYSPACE, shared_data_api_stack
+        from tests.contract_support.stargate_container import BackendUnavailable
 
         try:
             stack = shared_data_api_stack(request.config)  # also the astrapy suite's; stopped at the end

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from api_events import Answer, invoke
 
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
+from tests.api_events import Answer, invoke
 
 from .conftest import EmbeddedStore
 from .proxy import Answer as Respond

@@ -18,7 +18,6 @@ import pytest
 import requests
 import responses
 from aws_lambda_powertools.utilities import parameters
-from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
 from urllib3.exceptions import ProtocolError
@@ -36,6 +35,7 @@ from orders_api.store.data_api_client import CollectionMissing, DataApiCollectio
 from orders_api.store.factory import build_store, build_tokens
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, TokenSource, cassandra_token
+from tests.fakes import refused_connection
 
 BASE_URL = "http://data-api.test:8181"
 KEYSPACE = "shop"

@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
-from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -30,6 +29,7 @@ from orders_api.errors import (
 from orders_api.store.document_api_client import SearchPage, StargateDocuments
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
+from tests.fakes import refused_connection
 
 BASE_URL = "http://stargate.test:8082"
 AUTH_URL = "http://stargate.test:8081"
