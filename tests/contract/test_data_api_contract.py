@@ -29,6 +29,7 @@ from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, cassandra_token
 
 from .conftest import backends_skipped_by_choice
+from .order_store_contract import OrderStoreContract
 
 pytestmark = pytest.mark.contract
 
@@ -137,51 +138,9 @@ def _order(n: int, status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:
     )
 
 
-def test_reads_of_a_missing_collection_find_nothing(collection: DataApiCollection) -> None:
-    store = DataApiOrderStore(collection)
-
-    assert store.get(uuid.uuid4()) is None
-    assert store.list(20, None, None).orders == []
-    store.delete(uuid.uuid4())
-
-
-def test_the_first_create_makes_the_collection_and_a_second_create_never_overwrites(
-    collection: DataApiCollection,
-) -> None:
-    store = DataApiOrderStore(collection)
-    order = _order(1)
-
-    assert store.create(order) == (order, True)
-    rival = _order(2).model_copy(update={"orderId": order.orderId})
-    assert store.create(rival) == (order, False)
-    assert store.get(order.orderId) == order  # large integers come back exactly
-
-
 def test_creating_the_collection_twice_is_fine(collection: DataApiCollection) -> None:
     collection.create_collection()
     collection.create_collection()
-
-
-def test_pages_visit_every_order_exactly_once_whatever_the_server_page_size(
-    collection: DataApiCollection,
-) -> None:
-    store = DataApiOrderStore(collection)
-    orders = [_order(n, OrderStatus.PAID if n % 4 == 0 else OrderStatus.PENDING) for n in range(57)]
-    for order in orders:
-        store.create(order)
-
-    for limit in (20, 7, 1):
-        for status, expected in ((None, orders), (OrderStatus.PAID, orders[::4])):
-            seen: list[uuid.UUID] = []
-            cursor = None
-            for _ in range(200):
-                page = store.list(limit, cursor, status)
-                assert len(page.orders) <= limit
-                seen.extend(o.orderId for o in page.orders)
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-            assert sorted(seen) == sorted(o.orderId for o in expected), (limit, status)
 
 
 def test_a_status_change_is_compare_and_set(collection: DataApiCollection) -> None:
@@ -229,17 +188,6 @@ def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
     assert store.get(order.orderId).status.value == winners[0].removeprefix("won:")  # type: ignore[union-attr]
 
 
-def test_delete_then_get_finds_nothing(collection: DataApiCollection) -> None:
-    store = DataApiOrderStore(collection)
-    order = _order(1)
-    store.create(order)
-
-    store.delete(order.orderId)
-    store.delete(order.orderId)
-
-    assert store.get(order.orderId) is None
-
-
 def test_a_rejected_token_is_a_store_error(data_backend: DataBackend) -> None:
     session = new_session()
     bad = DataApiCollection(
@@ -265,26 +213,10 @@ def test_a_missing_keyspace_is_a_store_error_naming_it(data_backend: DataBackend
         collection.insert_one({"_id": "x"})
 
 
-def test_owners_are_part_of_the_query_so_pages_stay_full_and_others_orders_are_unreachable(
-    collection: DataApiCollection,
-) -> None:
-    # Given orders of two owners, interleaved
-    store = DataApiOrderStore(collection)
-    mine, theirs = [], []
-    for n in range(12):
-        order = _order(n).model_copy(update={"owner": "iam:alice" if n % 2 else "iam:bob"})
-        store.create(order)
-        (mine if n % 2 else theirs).append(order)
+class TestDataApiOrderStore(OrderStoreContract):
+    """The order store contract on each Data API backend; a fresh collection is a missing one, so the
+    first create also creates the collection."""
 
-    # When Alice lists in pages of 4
-    first = store.list(4, None, None, "iam:alice")
-    rest = store.list(4, first.next_cursor, None, "iam:alice") if first.next_cursor else None
-
-    # Then every page is full of her orders only, and Bob's cannot be read or deleted as hers
-    assert len(first.orders) == 4
-    listed = first.orders + (rest.orders if rest else [])
-    assert {o.orderId for o in listed} == {o.orderId for o in mine}
-    assert store.get(theirs[0].orderId, "iam:alice") is None
-    store.delete(theirs[0].orderId, "iam:alice")
-    assert store.get(theirs[0].orderId) is not None
-    assert store.get(mine[0].orderId, "iam:alice") == mine[0]
+    @pytest.fixture
+    def order_store(self, collection: DataApiCollection) -> DataApiOrderStore:
+        return DataApiOrderStore(collection)
