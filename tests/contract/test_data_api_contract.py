@@ -16,20 +16,19 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from orders_api.errors import ConcurrentUpdate, StoreError
-from orders_api.models import OrderStatus, StoredOrder
+from orders_api.models import OrderStatus
 from orders_api.store.data_api_client import DataApiCollection
 from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, cassandra_token
 
 from .conftest import backends_skipped_by_choice
-from .order_store_contract import OrderStoreContract
+from .order_store_contract import OrderStoreContract, make_order
 
 pytestmark = pytest.mark.contract
 
@@ -124,20 +123,6 @@ def collection(data_backend: DataBackend) -> Iterator[DataApiCollection]:
     data_backend.drop_collection(name)
 
 
-def _order(n: int, status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return StoredOrder(
-        orderId=uuid.uuid4(),
-        productName=f"item {n}",
-        productQuantity=n + 1,
-        productPrice=2**53 - 1 - n,
-        status=status,
-        createdAt=now,
-        updatedAt=now,
-        requestFingerprint=f"f{n}",
-    )
-
-
 def test_creating_the_collection_twice_is_fine(collection: DataApiCollection) -> None:
     collection.create_collection()
     collection.create_collection()
@@ -145,7 +130,7 @@ def test_creating_the_collection_twice_is_fine(collection: DataApiCollection) ->
 
 def test_a_status_change_is_compare_and_set(collection: DataApiCollection) -> None:
     store = DataApiOrderStore(collection)
-    order = _order(1)
+    order = make_order(1)
     store.create(order)
     paid = order.model_copy(update={"status": OrderStatus.PAID})
     cancelled = order.model_copy(update={"status": OrderStatus.CANCELLED})
@@ -160,7 +145,7 @@ def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
     collection: DataApiCollection,
 ) -> None:
     store = DataApiOrderStore(collection)
-    order = _order(1)
+    order = make_order(1)
     store.create(order)
     targets = [OrderStatus.PAID, OrderStatus.CANCELLED] * 4
     barrier = threading.Barrier(len(targets))

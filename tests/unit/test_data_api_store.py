@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -27,27 +27,12 @@ from orders_api.store.data_api_client import DataApiCollection
 from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken
+from tests.unit.stored_orders import CREATED, order
 
 BASE_URL = "http://data-api.test:8181"
 KEYSPACE_URL = f"{BASE_URL}/v1/shop"
 COLLECTION_URL = f"{KEYSPACE_URL}/orders"
-CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
 STATUSES = list(OrderStatus)
-
-
-def order(
-    status: OrderStatus = OrderStatus.PENDING, name: str = "Tea", order_id: UUID | None = None
-) -> StoredOrder:
-    return StoredOrder(
-        orderId=order_id or uuid4(),
-        productName=name,
-        productQuantity=2,
-        productPrice=350,
-        status=status,
-        createdAt=CREATED,
-        updatedAt=CREATED,
-        requestFingerprint="f" * 64,
-    )
 
 
 def stored_document(stored: StoredOrder) -> dict[str, Any]:

@@ -22,23 +22,10 @@ from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken
+from tests.unit.stored_orders import order
 
 BASE_URL = "http://stargate.test:8082"
 COLLECTION_URL = f"{BASE_URL}/v2/namespaces/shop/collections/orders"
-CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
-
-
-def order(status: OrderStatus = OrderStatus.PENDING, name: str = "Tea") -> StoredOrder:
-    return StoredOrder(
-        orderId=uuid4(),
-        productName=name,
-        productQuantity=2,
-        productPrice=350,
-        status=status,
-        createdAt=CREATED,
-        updatedAt=CREATED,
-        requestFingerprint="f" * 64,
-    )
 
 
 def page_of(*orders: StoredOrder, page_state: str | None = None, **others: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ What only one store does, and how each one's requests look, stays in ``test_data
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -25,23 +24,10 @@ from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken
+from tests.unit.stored_orders import order
 
-CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
 TIMEOUT = (1.0, 2.0)
 Document = dict[str, Any]
-
-
-def order(status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:
-    return StoredOrder(
-        orderId=uuid4(),
-        productName="Tea",
-        productQuantity=2,
-        productPrice=350,
-        status=status,
-        createdAt=CREATED,
-        updatedAt=CREATED,
-        requestFingerprint="f" * 64,
-    )
 
 
 class Wire(Protocol):
