@@ -39,7 +39,8 @@ DEPLOYMENTS: Final[tuple[str, ...]] = (
 # Visibly a placeholder (no database is called DATABASE_ID). Synth accepts it, so CI needs no flags;
 # the stack carries a warning until a real URL is given with -c stargateUrl=...
 PLACEHOLDER_STARGATE_URL: Final = "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json"
-# The path each store API is served under, on Astra and on the embedded local server alike.
+# The path each store API is served under on Astra. The embedded local server serves the Data API under
+# /api/json too, but its Document API at the root (/v2/...), as a self-hosted Stargate does.
 API_PATHS: Final[Mapping[StoreApi, str]] = {"data": "/api/json", "documents": "/api/rest"}
 
 # Stages deploy side by side as stacks OrdersApi-<stage>. A stage's block in "stages" sets its own

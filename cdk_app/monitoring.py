@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from aws_cdk import Aws, Duration, RemovalPolicy
@@ -24,8 +26,59 @@ SERVER_ERROR_RATE_THRESHOLD: Final = 0.05
 LATENCY_P99_THRESHOLD_MS: Final = 3000
 
 
+@dataclass(frozen=True)
+class AlarmRule:
+    """One alarm: its metric (of the function or the API), when it fires, and what it means."""
+
+    construct_id: str
+    description: str
+    metric: Callable[[lambda_.IFunction, apigwv2.IHttpApi], cloudwatch.IMetric]
+    threshold: float
+    # One period at or over the threshold fires; a rate or a latency needs 2 of the last 3 over it.
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    comparison: cloudwatch.ComparisonOperator = (
+        cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+    )
+
+
+ALARMS: Final[tuple[AlarmRule, ...]] = (
+    AlarmRule(
+        "FunctionErrors",
+        "The orders function failed (unhandled error or timeout).",
+        lambda function, api: function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+        threshold=1,
+    ),
+    AlarmRule(
+        "FunctionThrottles",
+        "Lambda throttled the orders function (concurrency limit reached).",
+        lambda function, api: function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+        threshold=1,
+    ),
+    AlarmRule(
+        "Api5xxRate",
+        f"More than {SERVER_ERROR_RATE_THRESHOLD:.0%} of API requests got a 5xx answer "
+        "in 2 of the last 3 periods.",
+        lambda function, api: api.metric_server_error(period=PERIOD, statistic=cloudwatch.Stats.AVERAGE),
+        threshold=SERVER_ERROR_RATE_THRESHOLD,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ),
+    AlarmRule(
+        "ApiLatencyP99",
+        f"The slowest 1% of API requests took over {LATENCY_P99_THRESHOLD_MS} ms in 2 of the last 3 periods.",
+        lambda function, api: api.metric_latency(period=PERIOD, statistic=cloudwatch.Stats.percentile(99)),
+        threshold=LATENCY_P99_THRESHOLD_MS,
+        evaluation_periods=3,
+        datapoints_to_alarm=2,
+        comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    ),
+)
+
+
 class OrdersMonitoring(Construct):
-    """Four alarms and an encrypted SNS topic they notify, with an e-mail subscription if configured."""
+    """The ``ALARMS`` and an encrypted SNS topic they notify, with an e-mail subscription if configured."""
 
     def __init__(
         self,
@@ -74,52 +127,16 @@ class OrdersMonitoring(Construct):
         self.alarms = [
             cloudwatch.Alarm(
                 self,
-                "FunctionErrors",
-                alarm_description="The orders function failed (unhandled error or timeout).",
-                metric=function.metric_errors(period=PERIOD, statistic=cloudwatch.Stats.SUM),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                alarm.construct_id,
+                alarm_description=alarm.description,
+                metric=alarm.metric(function, api),
+                threshold=alarm.threshold,
+                evaluation_periods=alarm.evaluation_periods,
+                datapoints_to_alarm=alarm.datapoints_to_alarm,
+                comparison_operator=alarm.comparison,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "FunctionThrottles",
-                alarm_description="Lambda throttled the orders function (concurrency limit reached).",
-                metric=function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
-                threshold=1,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "Api5xxRate",
-                alarm_description=(
-                    f"More than {SERVER_ERROR_RATE_THRESHOLD:.0%} of API requests got a 5xx answer "
-                    "in 2 of the last 3 periods."
-                ),
-                metric=api.metric_server_error(period=PERIOD, statistic=cloudwatch.Stats.AVERAGE),
-                threshold=SERVER_ERROR_RATE_THRESHOLD,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cloudwatch.Alarm(
-                self,
-                "ApiLatencyP99",
-                alarm_description=(
-                    f"The slowest 1% of API requests took over {LATENCY_P99_THRESHOLD_MS} ms "
-                    "in 2 of the last 3 periods."
-                ),
-                metric=api.metric_latency(period=PERIOD, statistic=cloudwatch.Stats.percentile(99)),
-                threshold=LATENCY_P99_THRESHOLD_MS,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
+            )
+            for alarm in ALARMS
         ]
         action = cloudwatch_actions.SnsAction(self.topic)
         for alarm in self.alarms:

@@ -28,7 +28,6 @@ class StoreSecret(Construct):
         retain: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.created = existing is None
         self.secret: secretsmanager.ISecret
         # What the function is told to read: the ARN, or for a secret given by name the name itself,
         # which GetSecretValue resolves exactly (a partial ARN may match another secret, or none).

@@ -128,14 +128,13 @@ def local_cursor_key(data_dir: str) -> str:
 
 def create_namespace(url: str, namespace: str) -> None:
     """Create the namespace (keyspace) on the embedded server; it is shared by both of its APIs."""
+    from localdev import schema
     from orders_api.store.http import new_session
-    from orders_api.store.stargate_documents import StargateDocuments
     from orders_api.store.tokens import Login, PasswordLogin
 
     session = new_session()
-    timeout = (3.05, 10.0)
-    login = PasswordLogin(url, Login(EMBEDDED_USERNAME, EMBEDDED_PASSWORD), session, timeout)
-    StargateDocuments(url, namespace, "unused", login, session, timeout).create_namespace()
+    login = PasswordLogin(url, Login(EMBEDDED_USERNAME, EMBEDDED_PASSWORD), session, (3.05, 10.0))
+    schema.create_namespace(url, namespace, login, session)
 
 
 if __name__ == "__main__":

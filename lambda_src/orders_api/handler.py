@@ -39,6 +39,12 @@ snapstart.register()
 app.include_router(router)
 
 
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[Any]:
+    """The OpenAPI document generated from the routes and models."""
+    return Response(status_code=200, content_type=JSON, body=openapi_json())
+
+
 def _error(status: int, message: str, details: list[dict[str, str]] | None = None) -> Response[Any]:
     body = _error_body(message, _request_id(app.current_event.raw_event), details)
     return Response(status_code=status, content_type=JSON, body=json.dumps(body))
@@ -161,12 +167,6 @@ def _no_route(error: Exception) -> Response[Any]:
 def _unexpected(error: Exception) -> Response[Any]:
     logger.exception("Unexpected error")
     return _error(500, f"Internal error. {SEE_LOG}")
-
-
-@app.get("/openapi.json", include_in_schema=False)
-def openapi_document() -> Response[Any]:
-    """The OpenAPI document generated from the routes and models."""
-    return Response(status_code=200, content_type=JSON, body=openapi_json())
 
 
 def openapi_json() -> str:

@@ -23,10 +23,19 @@ JSON = "application/json"
 OrderId = Annotated[UUID, Path(description="The order's id, a UUID.")]
 
 
-def errors(**described: str) -> dict[int, OpenAPIResponse]:
+# What a request with a JSON body can get wrong, before any order logic runs.
+BODY_ERRORS: dict[str, str] = {
+    "e400": "The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
+    "characters.",
+    "e413": "The body is over 64 KiB.",
+    "e415": "The body is not sent as application/json (any letter case; UTF-8 only).",
+}
+
+
+def error_responses(**described: str) -> dict[int, OpenAPIResponse]:
     """OpenAPI entries for error answers (``e409="..."``), plus the store failures every route can meet."""
     entries = {
-        **{int(code.removeprefix("e")): text for code, text in described.items()},
+        **{int(code.removeprefix("e")): text for code, text in sorted(described.items())},
         401: "The request carries no caller identity (unsigned, or signed for another API).",
         422: "The request is not valid; `errors` names each offending field.",
         502: "The order store failed or rejected the service's credentials.",
@@ -62,13 +71,7 @@ def current_caller() -> Caller:
             "content": {JSON: {"model": Order}},
         },
         201: {"description": "The stored order.", "content": {JSON: {"model": Order}}},
-        **errors(
-            e400="The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
-            "characters.",
-            e409="The Idempotency-Key was used with a different body.",
-            e413="The body is over 64 KiB.",
-            e415="The body is not sent as application/json (any letter case; UTF-8 only).",
-        ),
+        **error_responses(**BODY_ERRORS, e409="The Idempotency-Key was used with a different body."),
     },
 )
 @tracer.capture_method(capture_response=False)
@@ -108,7 +111,7 @@ def create_order(
     security=READ_SECURITY,
     responses={
         200: {"description": "A page of orders.", "content": {JSON: {"model": OrderPage}}},
-        **errors(
+        **error_responses(
             e400="The cursor was not issued by this API to this caller, was changed, or was issued "
             "for another status or owner filter.",
             e403="Only admins may filter by owner.",
@@ -143,7 +146,7 @@ def list_orders(
     security=READ_SECURITY,
     responses={
         200: {"description": "The order.", "content": {JSON: {"model": Order}}},
-        **errors(e404="No such order."),
+        **error_responses(e404="No such order."),
     },
 )
 @tracer.capture_method(capture_response=False)
@@ -157,13 +160,10 @@ def get_order(orderId: OrderId) -> Order:
     security=WRITE_SECURITY,
     responses={
         200: {"description": "The updated order.", "content": {JSON: {"model": Order}}},
-        **errors(
-            e400="The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
-            "characters.",
+        **error_responses(
+            **BODY_ERRORS,
             e404="No such order.",
             e409="The lifecycle does not allow this change, or another request changed the order meanwhile.",
-            e413="The body is over 64 KiB.",
-            e415="The body is not sent as application/json (any letter case; UTF-8 only).",
         ),
     },
 )
@@ -179,7 +179,7 @@ def change_status(orderId: OrderId, change: Annotated[StatusChange, Body()]) -> 
     "/orders/<orderId>",
     summary="Delete an order",
     security=WRITE_SECURITY,
-    responses={204: {"description": "Deleted, or was already gone.", "content": {}}, **errors()},
+    responses={204: {"description": "Deleted, or was already gone.", "content": {}}, **error_responses()},
 )
 @tracer.capture_method(capture_response=False)
 def delete_order(orderId: OrderId) -> Response[None]:

@@ -6,16 +6,29 @@
 #
 # Tried in order, until one answers: plain `dockerd`, then `dockerd --iptables=false` (sandboxes without
 # netfilter), then also `--storage-driver=vfs` (no overlayfs). Override with DOCKERD_FLAGS="...".
+#
+# The dockerd it starts is recorded in $DOCKERD_PID_FILE (default .build/dockerd.pid: its pid and start
+# time), so that scripts/docker/stop-dockerd.sh stops exactly that one and never an engine it did not start.
 set -euo pipefail
 
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DOCKERD_LOG=${DOCKERD_LOG:-/tmp/dockerd.log}
+DOCKERD_PID_FILE=${DOCKERD_PID_FILE:-$REPO_ROOT/.build/dockerd.pid}
 WAIT_S=${DOCKERD_WAIT_S:-30}
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+SUDO=${DOCKERD_SUDO-$SUDO} # DOCKERD_SUDO= runs without sudo
 
 log() { printf '%s\n' "start-dockerd: $*" >&2; }
 
 engine_answers() { docker info >/dev/null 2>&1; }
+
+# One line per started process: "<pid> <start time>"; the start time tells it from a later process that
+# got the same pid.
+record_started() {
+  mkdir -p "$(dirname "$DOCKERD_PID_FILE")"
+  printf '%s %s\n' "$1" "$(ps -o lstart= -p "$1" | tr -s ' ' '_')" >>"$DOCKERD_PID_FILE"
+}
 
 if command -v docker >/dev/null && engine_answers; then
   log "a Docker engine already answers"
@@ -38,9 +51,10 @@ try_flags() {
   # shellcheck disable=SC2086 # the flags are words on purpose
   $SUDO nohup dockerd $flags >"$DOCKERD_LOG" 2>&1 &
   pid=$!
+  record_started "$pid" # at once: a run interrupted from here on still stops it at its end
   for ((waited = 0; waited < WAIT_S; waited++)); do
     if engine_answers; then
-      log "Docker engine ready after ${waited} s with: dockerd${flags:+ $flags}"
+      log "Docker engine ready after ${waited} s with: dockerd${flags:+ $flags} (pid in $DOCKERD_PID_FILE)"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then

@@ -4,7 +4,7 @@ Data API given here.
 - ``embedded``: the embedded server as ``make stargate`` serves it, started in this process (always);
   ``embedded-page50-legacy`` too: the page size of newer real servers with the older error names.
 - ``compose``: a self-hosted Data API beside DSE 6.9, started by Testcontainers' Docker Compose support
-  (``integration_support/data_api_stack.py``, shared with the Data API contract suite); skipped, with
+  (``contract_support/data_api_stack.py``, shared with the Data API contract suite); skipped, with
   the reason, where Docker or its images are unavailable.
 - ``external``: a Data API given by ``CONTRACT_DATA_API_URL`` (an Astra endpoint such as
   ``https://<db-id>-<region>.apps.astra.datastax.com/api/json``, or ``http://localhost:8181``),
@@ -12,7 +12,7 @@ Data API given here.
   ``CONTRACT_DATA_API_KEYSPACE`` (default ``default_keyspace``); skipped, with that reason, when unset.
 
 ``CONTRACT_SKIP_BACKENDS`` and ``CONTRACT_REQUIRE_BACKENDS`` apply as in the contract suites, and the
-run ends with a line naming the backends that ran (``integration_support/backend_report.py``).
+run ends with a line naming the backends that ran (``contract_support/backend_report.py``).
 
 Against the embedded server every request astrapy sends during a test is checked against the
 coverage table in ``localdev/stargate/README.md`` (see ``coverage.py``).
@@ -32,7 +32,8 @@ from astrapy import Collection, DataAPIClient, Database
 from astrapy.api_options import APIOptions, DataAPIURLOptions
 from astrapy.authentication import TokenProvider, UsernamePasswordTokenProvider
 from astrapy.event_observers import Observer
-from integration_support import backend_report
+
+from tests.contract_support import backend_report
 
 from .coverage import CommandRecorder, coverage_problems
 
@@ -104,8 +105,8 @@ def astra_backend(
     if name in backend_report.skipped_by_choice():
         pytest.skip(f"{name} backend: listed in CONTRACT_SKIP_BACKENDS")
     if name == "compose":
-        from integration_support.data_api_stack import KEYSPACE, shared_data_api_stack
-        from integration_support.stargate_container import BackendUnavailable
+        from tests.contract_support.data_api_stack import KEYSPACE, shared_data_api_stack
+        from tests.contract_support.stargate_container import BackendUnavailable
 
         try:
             stack = shared_data_api_stack(request.config)

@@ -16,7 +16,7 @@ The run ends with a line naming the backends that ran and the ones skipped, with
 ``CONTRACT_REQUIRE_BACKENDS=container`` (comma-separated names) to fail the run when one of them did not
 run, e.g. in CI where a skip would hide that real Stargate was never tested, and
 ``CONTRACT_SKIP_BACKENDS=container`` to leave one out (e.g. a quick local run on a machine with Docker).
-The line and both settings are shared with the astrapy suite: ``integration_support/backend_report.py``.
+The line and both settings are shared with the astrapy suite: ``contract_support/backend_report.py``.
 """
 
 from __future__ import annotations
@@ -30,12 +30,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from integration_support import backend_report
 
+from localdev import schema
 from orders_api.errors import StoreError
+from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
+from tests.contract_support import backend_report
 
 TIMEOUT = (3.05, 15.0)
 BACKENDS = ("embedded", "container", "external")
@@ -60,6 +61,11 @@ class Backend:
         assert self.login is not None
         return PasswordLogin(self.auth_url, self.login, session, TIMEOUT)
 
+    def create_namespace(self) -> None:
+        """Create the namespace (201, or 409 where it exists: both fine)."""
+        session = new_session()
+        schema.create_namespace(self.base_url, self.namespace, self.tokens(session), session, TIMEOUT)
+
     def documents(self, collection: str) -> StargateDocuments:
         session = new_session()
         return StargateDocuments(
@@ -73,7 +79,7 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
 
     server = start_in_thread(host="127.0.0.1", port=0, data_dir=Path(tmp_path_factory.mktemp("stargate")))
     backend = Backend("embedded", server.url, server.url, "contract", login=Login("cassandra", "cassandra"))
-    backend.documents("unused").create_namespace()
+    backend.create_namespace()
     yield backend
     server.stop()
 
@@ -81,7 +87,7 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
 @pytest.fixture(scope="session")
 def container_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     """One Stargate container for the whole session, removed at its end."""
-    from tests.integration_support.stargate_container import (
+    from tests.contract_support.stargate_container import (
         BackendUnavailable,
         StargateContainerSettings,
         start_stargate,
@@ -116,7 +122,7 @@ def _create_namespace_once_schema_is_ready(backend: Backend, timeout_s: float) -
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            backend.documents("unused").create_namespace()
+            backend.create_namespace()
             return
         except StoreError:
             if time.monotonic() >= deadline:
@@ -158,7 +164,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     external = external_backend()
     if external is None:
         pytest.skip("external Stargate backend: CONTRACT_STARGATE_URL is not set")
-    external.documents("unused").create_namespace()
+    external.create_namespace()
     return external
 
 
@@ -173,7 +179,7 @@ def documents(backend: Backend, collection: str) -> StargateDocuments:
     return backend.documents(collection)
 
 
-# --- The end-of-run line (integration_support/backend_report.py): which backends ran, and why not. ---
+# --- The end-of-run line (contract_support/backend_report.py): which backends ran, and why not. ---
 
 
 def pytest_configure(config: pytest.Config) -> None:

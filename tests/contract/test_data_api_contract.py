@@ -16,19 +16,19 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from orders_api.errors import ConcurrentUpdate, StoreError
-from orders_api.models import OrderStatus, StoredOrder
-from orders_api.store.astra_data_api import DataApiCollection
-from orders_api.store.data_store import DataApiOrderStore
+from orders_api.models import OrderStatus
+from orders_api.store.data_api_client import DataApiCollection
+from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, cassandra_token
 
 from .conftest import backends_skipped_by_choice
+from .order_store_contract import OrderStoreContract, make_order
 
 pytestmark = pytest.mark.contract
 
@@ -72,8 +72,8 @@ def data_backend(
     if request.param in backends_skipped_by_choice():
         pytest.skip(f"{request.param} backend: listed in CONTRACT_SKIP_BACKENDS")
     if request.param == "compose":
-        from integration_support.data_api_stack import KEYSPACE, shared_data_api_stack
-        from integration_support.stargate_container import BackendUnavailable
+        from tests.contract_support.data_api_stack import KEYSPACE, shared_data_api_stack
+        from tests.contract_support.stargate_container import BackendUnavailable
 
         try:
             stack = shared_data_api_stack(request.config)  # also the astrapy suite's; stopped at the end
@@ -123,70 +123,14 @@ def collection(data_backend: DataBackend) -> Iterator[DataApiCollection]:
     data_backend.drop_collection(name)
 
 
-def _order(n: int, status: OrderStatus = OrderStatus.PENDING) -> StoredOrder:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return StoredOrder(
-        orderId=uuid.uuid4(),
-        productName=f"item {n}",
-        productQuantity=n + 1,
-        productPrice=2**53 - 1 - n,
-        status=status,
-        createdAt=now,
-        updatedAt=now,
-        requestFingerprint=f"f{n}",
-    )
-
-
-def test_reads_of_a_missing_collection_find_nothing(collection: DataApiCollection) -> None:
-    store = DataApiOrderStore(collection)
-
-    assert store.get(uuid.uuid4()) is None
-    assert store.list(20, None, None).orders == []
-    store.delete(uuid.uuid4())
-
-
-def test_the_first_create_makes_the_collection_and_a_second_create_never_overwrites(
-    collection: DataApiCollection,
-) -> None:
-    store = DataApiOrderStore(collection)
-    order = _order(1)
-
-    assert store.create(order) == (order, True)
-    rival = _order(2).model_copy(update={"orderId": order.orderId})
-    assert store.create(rival) == (order, False)
-    assert store.get(order.orderId) == order  # large integers come back exactly
-
-
 def test_creating_the_collection_twice_is_fine(collection: DataApiCollection) -> None:
     collection.create_collection()
     collection.create_collection()
 
 
-def test_pages_visit_every_order_exactly_once_whatever_the_server_page_size(
-    collection: DataApiCollection,
-) -> None:
-    store = DataApiOrderStore(collection)
-    orders = [_order(n, OrderStatus.PAID if n % 4 == 0 else OrderStatus.PENDING) for n in range(57)]
-    for order in orders:
-        store.create(order)
-
-    for limit in (20, 7, 1):
-        for status, expected in ((None, orders), (OrderStatus.PAID, orders[::4])):
-            seen: list[uuid.UUID] = []
-            cursor = None
-            for _ in range(200):
-                page = store.list(limit, cursor, status)
-                assert len(page.orders) <= limit
-                seen.extend(o.orderId for o in page.orders)
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
-            assert sorted(seen) == sorted(o.orderId for o in expected), (limit, status)
-
-
 def test_a_status_change_is_compare_and_set(collection: DataApiCollection) -> None:
     store = DataApiOrderStore(collection)
-    order = _order(1)
+    order = make_order(1)
     store.create(order)
     paid = order.model_copy(update={"status": OrderStatus.PAID})
     cancelled = order.model_copy(update={"status": OrderStatus.CANCELLED})
@@ -201,7 +145,7 @@ def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
     collection: DataApiCollection,
 ) -> None:
     store = DataApiOrderStore(collection)
-    order = _order(1)
+    order = make_order(1)
     store.create(order)
     targets = [OrderStatus.PAID, OrderStatus.CANCELLED] * 4
     barrier = threading.Barrier(len(targets))
@@ -229,17 +173,6 @@ def test_two_concurrent_transitions_from_the_same_state_exactly_one_wins(
     assert store.get(order.orderId).status.value == winners[0].removeprefix("won:")  # type: ignore[union-attr]
 
 
-def test_delete_then_get_finds_nothing(collection: DataApiCollection) -> None:
-    store = DataApiOrderStore(collection)
-    order = _order(1)
-    store.create(order)
-
-    store.delete(order.orderId)
-    store.delete(order.orderId)
-
-    assert store.get(order.orderId) is None
-
-
 def test_a_rejected_token_is_a_store_error(data_backend: DataBackend) -> None:
     session = new_session()
     bad = DataApiCollection(
@@ -265,26 +198,10 @@ def test_a_missing_keyspace_is_a_store_error_naming_it(data_backend: DataBackend
         collection.insert_one({"_id": "x"})
 
 
-def test_owners_are_part_of_the_query_so_pages_stay_full_and_others_orders_are_unreachable(
-    collection: DataApiCollection,
-) -> None:
-    # Given orders of two owners, interleaved
-    store = DataApiOrderStore(collection)
-    mine, theirs = [], []
-    for n in range(12):
-        order = _order(n).model_copy(update={"owner": "iam:alice" if n % 2 else "iam:bob"})
-        store.create(order)
-        (mine if n % 2 else theirs).append(order)
+class TestDataApiOrderStore(OrderStoreContract):
+    """The order store contract on each Data API backend; a fresh collection is a missing one, so the
+    first create also creates the collection."""
 
-    # When Alice lists in pages of 4
-    first = store.list(4, None, None, "iam:alice")
-    rest = store.list(4, first.next_cursor, None, "iam:alice") if first.next_cursor else None
-
-    # Then every page is full of her orders only, and Bob's cannot be read or deleted as hers
-    assert len(first.orders) == 4
-    listed = first.orders + (rest.orders if rest else [])
-    assert {o.orderId for o in listed} == {o.orderId for o in mine}
-    assert store.get(theirs[0].orderId, "iam:alice") is None
-    store.delete(theirs[0].orderId, "iam:alice")
-    assert store.get(theirs[0].orderId) is not None
-    assert store.get(mine[0].orderId, "iam:alice") == mine[0]
+    @pytest.fixture
+    def order_store(self, collection: DataApiCollection) -> DataApiOrderStore:
+        return DataApiOrderStore(collection)

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from api_events import Answer, invoke
+
+from tests.api_events import Answer, invoke
 
 from .conftest import EmbeddedStore
 from .proxy import Answer as Respond

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from api_events import invoke
-from xray_capture import LAMBDA_SEGMENT, TRACE_ROOT, Daemon, daemon_and_provider
 
 from orders_api.observability import tracer
+from tests.api_events import invoke
+from tests.xray_capture import LAMBDA_SEGMENT, TRACE_ROOT, Daemon, daemon_and_provider
 
 from .proxy import FaultProxy, Match, Status
 

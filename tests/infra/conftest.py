@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.synthesis import Synthesized
+from tests.infra.synthesis import Synthesized
 
 
 @pytest.fixture(scope="session")

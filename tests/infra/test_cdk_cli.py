@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from infra.synthesis import REPO_ROOT
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 

@@ -9,7 +9,7 @@ from aws_cdk import App
 
 from cdk_app.config import DEFAULT_STORE_API, DEFAULTS, ConfigError, OrdersApiConfig
 from cdk_app.stack import add_orders_api
-from infra.synthesis import cdk_json_context
+from tests.infra.synthesis import cdk_json_context
 
 pytestmark = pytest.mark.infra
 

@@ -12,7 +12,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_sqs as sqs
 from constructs import IConstruct
 
-from infra.synthesis import Synthesized
+from tests.infra.synthesis import Synthesized
 
 pytestmark = pytest.mark.infra
 

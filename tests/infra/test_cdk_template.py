@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from cdk_app.api import ACCESS_LOG_FORMAT
-from infra.synthesis import Synthesized, actions
+from tests.infra.synthesis import Synthesized, actions
 
 pytestmark = pytest.mark.infra
 

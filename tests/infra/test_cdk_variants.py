@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
-from infra.synthesis import Synthesized, actions
+from tests.infra.synthesis import Synthesized, actions
 
 pytestmark = pytest.mark.infra
 

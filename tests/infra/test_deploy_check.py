@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from cdk_app.deploy_check import context_from, main, problems
-from infra.synthesis import REPO_ROOT
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Template
 
 from cdk_app.config import ConfigError
 from cdk_app.stack import GITHUB_STACK_NAME, add_orders_api
-from infra.synthesis import REPO_ROOT, cdk_json_context
+from tests.infra.synthesis import REPO_ROOT, cdk_json_context
 
 pytestmark = pytest.mark.infra
 

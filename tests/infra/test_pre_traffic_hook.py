@@ -11,11 +11,11 @@ from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
-from fakes import InMemoryOrderStore
 
-from infra.synthesis import REPO_ROOT
 from orders_api import handler as orders_handler
 from orders_api.store import factory
+from tests.fakes import InMemoryOrderStore
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 
@@ -37,7 +37,7 @@ def lambda_invoking(
     """``lambda.invoke`` as boto3 gives it, answered by ``handler`` in process."""
 
     def invoke(FunctionName: str, Payload: bytes) -> dict[str, Any]:
-        from api_events import FakeLambdaContext
+        from tests.api_events import FakeLambdaContext
 
         result = handler(json.loads(Payload), FakeLambdaContext())
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result).encode())}

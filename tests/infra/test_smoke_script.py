@@ -15,10 +15,10 @@ import responses
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from e2e.conftest import RunningApi
 from requests import PreparedRequest
 
-from infra.synthesis import REPO_ROOT
+from tests.e2e.conftest import RunningApi
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 

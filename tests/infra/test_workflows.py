@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.synthesis import REPO_ROOT
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 

@@ -13,14 +13,14 @@ from typing import Any
 import pytest
 import requests
 import responses
-from api_events import EVENT, Answer, FakeLambdaContext, invoke
-from fakes import InMemoryOrderStore, refused_connection
 
 from orders_api import errors, handler
 from orders_api.models import OrderStatus
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
+from tests.api_events import EVENT, Answer, FakeLambdaContext, invoke
+from tests.fakes import InMemoryOrderStore, refused_connection
 
 VALID = {"productName": "Coffee beans", "productQuantity": 2, "productPrice": 1250}
 REPO = Path(__file__).resolve().parents[2]

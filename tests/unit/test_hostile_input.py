@@ -15,13 +15,13 @@ import uuid
 from typing import Any
 
 import pytest
-from api_events import Answer, invoke
-from fakes import InMemoryOrderStore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage, factory
+from tests.api_events import Answer, invoke
+from tests.fakes import InMemoryOrderStore
 
 VALID = {"productName": "Coffee beans", "productQuantity": 2, "productPrice": 1250}
 ALICE = "arn:aws:iam::123456789012:user/alice"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fakes import InMemoryOrderStore
 
 from orders_api import lifecycle
 from orders_api.errors import IdempotencyKeyReused, OrderNotFound, TransitionNotAllowed
 from orders_api.identity import Caller
 from orders_api.models import NewOrder, OrderStatus
+from tests.fakes import InMemoryOrderStore
 
 NEW = NewOrder(productName="Tea", productQuantity=1, productPrice=450)
 ALICE = Caller("iam:arn:aws:iam::123456789012:user/alice", "iam")

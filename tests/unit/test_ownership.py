@@ -7,11 +7,11 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from api_events import Answer, invoke
-from fakes import InMemoryOrderStore
 
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import factory
+from tests.api_events import Answer, invoke
+from tests.fakes import InMemoryOrderStore
 
 VALID = {"productName": "Tea", "productQuantity": 1, "productPrice": 450}
 ALICE = "arn:aws:iam::123456789012:user/alice"

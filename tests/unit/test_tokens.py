@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 import requests
 import responses
-from fakes import refused_connection
 from responses import matchers
 
 from orders_api import secret_values
 from orders_api.errors import ConfigurationError, StoreError, StoreTimeout, StoreUnavailable
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, SecretToken, parse_secret
+from tests.fakes import refused_connection
 
 AUTH_URL = "http://stargate.test:8081"
 AUTH_ENDPOINT = f"{AUTH_URL}/v1/auth"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools import Tracer
-from xray_capture import LAMBDA_SEGMENT, NOT_SAMPLED, TRACE_ROOT, daemon_and_provider
 
 from orders_api.errors import OrderNotFound, StoreUnavailable
 from orders_api.xray import MAX_DATAGRAM_BYTES, daemon_address, parse_trace_header
+from tests.xray_capture import LAMBDA_SEGMENT, NOT_SAMPLED, TRACE_ROOT, daemon_and_provider
 
 
 def test_the_trace_header_gives_the_trace_the_parent_and_the_decision() -> None:

@@ -10,11 +10,11 @@ import requests
 from orders_api.cursors import CursorSeal, seal_from_env
 from orders_api.settings import StoreSettings
 from orders_api.store import OrderStore
-from orders_api.store.astra_data_api import DataApiCollection
-from orders_api.store.data_store import DataApiOrderStore
-from orders_api.store.document_store import DocumentOrderStore
+from orders_api.store.data_api_client import DataApiCollection
+from orders_api.store.data_api_store import DataApiOrderStore
+from orders_api.store.document_api_client import StargateDocuments
+from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import (
     FixedToken,
     Login,

@@ -93,10 +93,6 @@ class PasswordLogin:
         self._token: str | None = None
         self._lock = threading.Lock()
 
-    @property
-    def login(self) -> Login:
-        return self._login
-
     def token(self) -> str:
         with self._lock:
             if self._token is None:

@@ -18,27 +18,14 @@ from responses.registries import OrderedRegistry
 from orders_api.errors import InvalidCursor, StoreError
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store.cursor import decode_cursor, encode_cursor
-from orders_api.store.document_store import DocumentOrderStore
+from orders_api.store.document_api_client import StargateDocuments
+from orders_api.store.document_api_store import DocumentOrderStore
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import StargateDocuments
 from orders_api.store.tokens import FixedToken
+from tests.unit.stored_orders import order
 
 BASE_URL = "http://stargate.test:8082"
 COLLECTION_URL = f"{BASE_URL}/v2/namespaces/shop/collections/orders"
-CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
-
-
-def order(status: OrderStatus = OrderStatus.PENDING, name: str = "Tea") -> StoredOrder:
-    return StoredOrder(
-        orderId=uuid4(),
-        productName=name,
-        productQuantity=2,
-        productPrice=350,
-        status=status,
-        createdAt=CREATED,
-        updatedAt=CREATED,
-        requestFingerprint="f" * 64,
-    )
 
 
 def page_of(*orders: StoredOrder, page_state: str | None = None, **others: Any) -> dict[str, Any]:
@@ -148,21 +135,6 @@ def test_list_filters_by_status_in_stargate(stargate: responses.RequestsMock) ->
     # Then Stargate was asked for status PAID only
     assert json.loads(query_of(stargate.calls[0])["where"]) == {"status": {"$eq": "PAID"}}
     assert page.orders == [paid]
-
-
-def test_list_cursor_is_bound_to_the_status_filter(stargate: responses.RequestsMock) -> None:
-    # Given a cursor from a list of paid orders
-    stargate.get(COLLECTION_URL, json=page_of(order(OrderStatus.PAID), page_state="state-paid"))
-    orders = store()
-    cursor = orders.list(1, None, OrderStatus.PAID).next_cursor
-    assert cursor is not None
-
-    # When it is used with another filter, or none
-    # Then it is refused before Stargate is asked anything
-    for other in (OrderStatus.SHIPPED, None):
-        with pytest.raises(InvalidCursor, match="different status"):
-            orders.list(1, cursor, other)
-    assert len(stargate.calls) == 1
 
 
 def test_list_cursor_with_its_own_status_filter_is_accepted(stargate: responses.RequestsMock) -> None:
@@ -360,44 +332,6 @@ def test_get_returns_the_stored_order(stargate: responses.RequestsMock) -> None:
     # When it is read
     # Then it is the same order, timestamps included
     assert store().get(stored.orderId) == stored
-
-
-def test_get_of_a_missing_order_is_none(stargate: responses.RequestsMock) -> None:
-    # Given no order has the id
-    missing = uuid4()
-    stargate.get(
-        document_url(missing),
-        json={"description": f"A document with the id {missing} does not exist.", "code": 404},
-        status=404,
-    )
-
-    # When it is read
-    # Then there is none
-    assert store().get(missing) is None
-
-
-@pytest.mark.parametrize(
-    "document",
-    [
-        pytest.param({"hello": "world"}, id="not-an-order"),
-        pytest.param(order().to_document() | {"status": "LOST"}, id="unknown-status"),
-        pytest.param(order().to_document() | {"createdAt": "yesterday"}, id="bad-timestamp"),
-    ],
-)
-def test_get_of_a_malformed_stored_document_is_a_store_error(
-    stargate: responses.RequestsMock, document: dict[str, Any]
-) -> None:
-    # Given the document under the id is not a valid order
-    order_id = uuid4()
-    stargate.get(document_url(order_id), json=document)
-
-    # When it is read
-    with pytest.raises(StoreError) as raised:
-        store().get(order_id)
-
-    # Then the caller gets a store failure naming the order
-    assert raised.value.status_code == 502
-    assert str(order_id) in str(raised.value)
 
 
 def test_replace_status_writes_the_whole_updated_order(stargate: responses.RequestsMock) -> None:

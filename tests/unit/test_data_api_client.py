@@ -16,7 +16,6 @@ from uuid import UUID
 import pytest
 import requests
 import responses
-from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
 from urllib3.exceptions import ProtocolError
@@ -31,10 +30,11 @@ from orders_api.errors import (
     StoreUnavailable,
 )
 from orders_api.settings import StoreSettings
-from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, FoundPage
+from orders_api.store.data_api_client import CollectionMissing, DataApiCollection, FoundPage
 from orders_api.store.factory import build_store, build_tokens
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken, Login, TokenSource, cassandra_token
+from tests.fakes import refused_connection
 
 BASE_URL = "http://data-api.test:8181"
 KEYSPACE = "shop"

@@ -6,19 +6,17 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-
-from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
+from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound
 from orders_api.models import OrderStatus, StoredOrder
-from orders_api.observability import logger
 from orders_api.store import StoredPage
-from orders_api.store.astra_data_api import CollectionMissing, DataApiCollection, Document
 from orders_api.store.cursor import decode_cursor, encode_cursor
+from orders_api.store.data_api_client import CollectionMissing, DataApiCollection, Document
+from orders_api.store.stored_documents import WRITE_ID, order_from, parse_order
 
+# The field that holds the order id.
+ID = "_id"
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5
-# The field that records which request last wrote the order (its create, then each status change).
-WRITE_ID = "lastWriteId"
 # Ids a cursor carries at most: a page's worth of returned ids plus a margin (a cursor stays < 4 KiB).
 MAX_REMEMBERED = 60
 
@@ -49,19 +47,12 @@ class DataApiOrderStore:
         existing = self._collection.find_one({"_id": str(order.orderId)})
         if existing is None:
             raise ConcurrentUpdate(order.orderId)  # deleted between the insert and the read
-        stored = _parse(existing)
-        if stored is None:
-            raise StoreError(f"The stored order {order.orderId} is malformed.")
+        stored = order_from(existing, order.orderId, ID)
         return stored, existing.get(WRITE_ID) == write_id
 
     def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
         document = self._collection.find_one(_owned({"_id": str(order_id)}, owner))
-        if document is None:
-            return None
-        order = _parse(document)
-        if order is None:
-            raise StoreError(f"The stored order {order_id} is malformed.")
-        return order
+        return None if document is None else order_from(document, order_id, ID)
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
         # Compare-and-set: the write applies only if the status is still the one the decision was made on.
@@ -101,7 +92,8 @@ class DataApiOrderStore:
             page = self._collection.find(filter_, page_state)
             fresh = [d for d in page.documents if _id(d) not in seen]
             taken = fresh[: limit - len(orders)]
-            orders.extend(order for order in map(_parse, taken) if order is not None)
+            parsed = (parse_order(document, ID) for document in taken)
+            orders.extend(order for order in parsed if order is not None)
             seen |= {_id(d) for d in taken}
             if len(taken) < len(fresh):  # this server page has more: the next call resumes inside it
                 return StoredPage(orders, self._cursor(status, page_state, seen))
@@ -145,11 +137,3 @@ def _to_document(order: StoredOrder) -> Document:
     document: dict[str, Any] = order.to_document()
     document["_id"] = document.pop("orderId")
     return document
-
-
-def _parse(document: Document) -> StoredOrder | None:
-    try:
-        return StoredOrder.model_validate({**document, "orderId": document.get("_id")})
-    except ValidationError:
-        logger.warning("Skipping a stored document that is not an order", extra={"keys": sorted(document)})
-        return None

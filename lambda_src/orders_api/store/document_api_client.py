@@ -3,7 +3,7 @@
 It knows HTTP and Stargate's answers, and turns every failure into a domain error; it knows nothing about
 orders. Calls are retried under the one policy of ``http.with_retries`` (every call here is safe to
 repeat: GET, and PUT/DELETE of an id chosen by the caller). Version differences it absorbs: a missing
-document is 404 (empty or with a body) or 204; an existing namespace is 201 or 409.
+document is 404 (empty or with a body) or 204.
 """
 
 from __future__ import annotations
@@ -110,12 +110,6 @@ class StargateDocuments:
         next_state = body.get("pageState")
         documents = {key: value for key, value in data.items() if isinstance(value, dict)}
         return SearchPage(documents, next_state if isinstance(next_state, str) and next_state else None)
-
-    def create_namespace(self) -> None:
-        """Create the namespace; one that already exists is fine (v1 answers 201, v2 409)."""
-        response = self._call("POST", f"{self._base}/v2/schemas/namespaces", json={"name": self._namespace})
-        if response.status_code != 409:
-            self._expect(response, 200, 201)
 
     def _document_url(self, document_id: str) -> str:
         return f"{self._collection_url}/{quote(document_id, safe='')}"

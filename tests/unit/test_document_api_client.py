@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import responses
-from fakes import refused_connection
 from responses import matchers
 from responses.registries import OrderedRegistry
 
@@ -27,16 +26,16 @@ from orders_api.errors import (
     StoreTimeout,
     StoreUnavailable,
 )
+from orders_api.store.document_api_client import SearchPage, StargateDocuments
 from orders_api.store.http import new_session
-from orders_api.store.stargate_documents import SearchPage, StargateDocuments
 from orders_api.store.tokens import FixedToken, Login, PasswordLogin, TokenSource
+from tests.fakes import refused_connection
 
 BASE_URL = "http://stargate.test:8082"
 AUTH_URL = "http://stargate.test:8081"
 NAMESPACE = "shop"
 COLLECTION = "orders"
 COLLECTION_URL = f"{BASE_URL}/v2/namespaces/{NAMESPACE}/collections/{COLLECTION}"
-NAMESPACES_URL = f"{BASE_URL}/v2/schemas/namespaces"
 DOCUMENT_ID = "6f1b1c1e-8a36-4f0e-9a43-2b1f6a0f7c11"
 DOCUMENT_URL = f"{COLLECTION_URL}/{DOCUMENT_ID}"
 TOKEN = "fixed-token-0f6c2d84"
@@ -467,50 +466,6 @@ def test_search_answer_without_data_is_a_store_error(stargate: responses.Request
     # Then the caller gets a store failure
     with pytest.raises(StoreError):
         client().search()
-
-
-# --- create_namespace --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("status", "body"),
-    [
-        pytest.param(201, {"name": NAMESPACE}, id="v1-201-created-or-existing"),
-        pytest.param(409, stargate_error(f"Namespace {NAMESPACE} already exists", 409), id="v2-409-existing"),
-    ],
-)
-def test_create_namespace_accepts_created_and_already_existing(
-    stargate: responses.RequestsMock, status: int, body: dict[str, Any]
-) -> None:
-    # Given Stargate answers the namespace creation
-    named = matchers.json_params_matcher({"name": NAMESPACE})
-    stargate.post(NAMESPACES_URL, json=body, status=status, match=[named])
-
-    # When the namespace is created
-    # Then there is no error
-    assert client().create_namespace() is None
-
-
-def test_create_namespace_failure_is_a_store_error(stargate: responses.RequestsMock) -> None:
-    # Given Stargate fails
-    stargate.post(NAMESPACES_URL, json=stargate_error("boom", 500), status=500)
-
-    # When the namespace is created
-    # Then the caller is told
-    with pytest.raises(StoreError):
-        client().create_namespace()
-
-
-def test_create_namespace_is_retried_like_every_call(stargate: responses.RequestsMock) -> None:
-    # Given Stargate is unavailable
-    stargate.post(NAMESPACES_URL, status=503)
-
-    # When the namespace is created
-    with pytest.raises(StoreUnavailable):
-        client().create_namespace()
-
-    # Then it was attempted three times: creating a namespace that exists is harmless (201 or 409)
-    assert len(stargate.calls) == 3
 
 
 # --- 401 and tokens ----------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from integration_support.backend_report import BackendReport, _Outcome
+from tests.contract_support.backend_report import BackendReport, _Outcome
 
 SUITES = {
     "backend": "contract backends",

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import requests
 
-from integration_support.stargate_container import BackendUnavailable, docker_client
+from tests.contract_support.stargate_container import BackendUnavailable, docker_client
 
 STACK_DIR = Path(__file__).parent / "data_api_stack"
 DATA_API_PORT = 8181

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -22,32 +22,17 @@ from responses.registries import OrderedRegistry
 
 from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
 from orders_api.models import OrderStatus, StoredOrder
-from orders_api.store.astra_data_api import DataApiCollection
 from orders_api.store.cursor import encode_cursor
-from orders_api.store.data_store import DataApiOrderStore
+from orders_api.store.data_api_client import DataApiCollection
+from orders_api.store.data_api_store import DataApiOrderStore
 from orders_api.store.http import new_session
 from orders_api.store.tokens import FixedToken
+from tests.unit.stored_orders import CREATED, order
 
 BASE_URL = "http://data-api.test:8181"
 KEYSPACE_URL = f"{BASE_URL}/v1/shop"
 COLLECTION_URL = f"{KEYSPACE_URL}/orders"
-CREATED = datetime(2026, 3, 4, 5, 6, 7, 891000, tzinfo=UTC)
 STATUSES = list(OrderStatus)
-
-
-def order(
-    status: OrderStatus = OrderStatus.PENDING, name: str = "Tea", order_id: UUID | None = None
-) -> StoredOrder:
-    return StoredOrder(
-        orderId=order_id or uuid4(),
-        productName=name,
-        productQuantity=2,
-        productPrice=350,
-        status=status,
-        createdAt=CREATED,
-        updatedAt=CREATED,
-        requestFingerprint="f" * 64,
-    )
 
 
 def stored_document(stored: StoredOrder) -> dict[str, Any]:
@@ -298,41 +283,6 @@ def test_update_and_delete_answers_without_their_counts_are_store_errors(
     with pytest.raises(StoreError) as raised:
         act()
     assert raised.value.status_code == 502
-
-
-def test_get_of_a_missing_order_is_none(data_api: responses.RequestsMock) -> None:
-    # Given no order has the id
-    data_api.post(COLLECTION_URL, json={"data": {"document": None}})
-
-    # When it is read
-    # Then there is none
-    assert store().get(uuid4()) is None
-
-
-@pytest.mark.parametrize(
-    "malformed",
-    [
-        pytest.param({"hello": "world"}, id="not-an-order"),
-        pytest.param({"status": "LOST"}, id="unknown-status"),
-        pytest.param({"createdAt": "yesterday"}, id="bad-timestamp"),
-        pytest.param({"_id": "not-a-uuid"}, id="id-not-a-uuid"),
-    ],
-)
-def test_get_of_a_malformed_stored_document_is_a_store_error(
-    data_api: responses.RequestsMock, malformed: dict[str, Any]
-) -> None:
-    # Given the document under the id is not a valid order
-    broken = order()
-    document = malformed if "hello" in malformed else stored_document(broken) | malformed
-    data_api.post(COLLECTION_URL, json={"data": {"document": document}})
-
-    # When it is read
-    with pytest.raises(StoreError) as raised:
-        store().get(broken.orderId)
-
-    # Then the caller gets a 502 naming the order
-    assert raised.value.status_code == 502
-    assert str(broken.orderId) in str(raised.value)
 
 
 # --- replace_status ----------------------------------------------------------------------------------
@@ -695,21 +645,6 @@ def test_list_gives_up_after_five_finds_and_hands_back_a_cursor(data_api: respon
 
 
 # --- list: cursors -----------------------------------------------------------------------------------
-
-
-def test_list_cursor_is_bound_to_the_status_filter(serve: Any) -> None:
-    # Given a cursor from a list of paid orders
-    server = serve(numbered(50))
-    orders = store()
-    cursor = orders.list(1, None, OrderStatus.PAID).next_cursor
-    assert cursor is not None
-
-    # When it is used with another filter, or none
-    # Then it is refused before the Data API is asked anything
-    for other in (OrderStatus.SHIPPED, None):
-        with pytest.raises(InvalidCursor, match="different status"):
-            orders.list(1, cursor, other)
-    assert len(server.commands) == 1
 
 
 POSITION = {"v": 1, "status": None, "pageState": None, "after": None, "skip": 0}

@@ -5,17 +5,14 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from pydantic import ValidationError
-
 from orders_api.errors import InvalidCursor, StoreAnswerBroken, StoreError, StoreTimeout, StoreUnavailable
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.observability import logger
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
-from orders_api.store.stargate_documents import Document, StargateDocuments
+from orders_api.store.document_api_client import StargateDocuments
+from orders_api.store.stored_documents import WRITE_ID, order_from, parse_order
 
-# The field that records which request last wrote the order.
-WRITE_ID = "lastWriteId"
 # Enough round trips to fill a page even when Stargate hands back short pages, but bounded.
 MAX_SEARCH_CALLS = 5
 
@@ -44,10 +41,7 @@ class DocumentOrderStore:
         document = self._documents.get(str(order_id))
         if document is None or (owner is not None and document.get("owner") != owner):
             return None
-        order = _parse(document)
-        if order is None:
-            raise StoreError(f"The stored order {order_id} is malformed.")
-        return order
+        return order_from(document, order_id)
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
         # A full PUT rather than a PATCH: a PATCH on a concurrently deleted order would leave a
@@ -92,7 +86,7 @@ class DocumentOrderStore:
         for _ in range(MAX_SEARCH_CALLS):
             # Ask only for what the page still lacks, so the page state never skips a document.
             page = self._documents.search(where, page_size=limit - len(orders), page_state=page_state)
-            orders.extend(order for order in map(_parse, page.documents.values()) if order is not None)
+            orders.extend(order for order in map(parse_order, page.documents.values()) if order is not None)
             page_state = page.page_state
             if page_state is None or len(orders) >= limit:
                 break
@@ -107,11 +101,3 @@ class DocumentOrderStore:
         if not isinstance(page_state, str) or not page_state:
             raise InvalidCursor()
         return page_state
-
-
-def _parse(document: Document) -> StoredOrder | None:
-    try:
-        return StoredOrder.model_validate(document)
-    except ValidationError:
-        logger.warning("Skipping a stored document that is not an order", extra={"keys": sorted(document)})
-        return None
