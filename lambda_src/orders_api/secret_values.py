@@ -73,8 +73,10 @@ class SecretReader:
         cached = self._cached
         if not force_fetch and cached is not None and self._clock() - cached[1] < self._max_age:
             return cached[0]
-        fetch = from_secrets_manager if force_fetch else from_extension
-        document = within_budget(lambda: fetch(self._secret_id, self._what))
+        if force_fetch:  # boto3's calls are not ``send``'s: bounded in a worker thread instead
+            document = within_budget(lambda: from_secrets_manager(self._secret_id, self._what))
+        else:
+            document = from_extension(self._secret_id, self._what)
         value = document.get("SecretString")
         if not isinstance(value, str):
             if document.get("SecretBinary") is not None:

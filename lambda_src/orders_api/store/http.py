@@ -7,8 +7,12 @@ Every call to the store goes through ``send`` inside ``with_retries``:
   only when another attempt still fits, and when nothing is left the call fails as ``StoreTimeout``
   (504): the caller gets our answer, never API Gateway's generic one after the function was killed.
   Socket timeouts bound each read, not an exchange (a store can drip its headers or body a byte at a
-  time), so each attempt, token renewal and secret read included, also runs under a wall-clock bound:
-  in a worker thread that is abandoned when the budget is spent.
+  time), so each exchange also runs under a wall-clock bound: it is watched by one watchdog thread,
+  which shuts the exchange's socket down once the budget is spent, and the exchange fails as
+  ``StoreTimeout``. The exchange itself runs on the caller's thread: handing every store call to a
+  worker thread and back cost about a quarter of a warm request (``make bench``). Name resolution is
+  bounded by the resolver's own timeouts only; a secret read past every cache (boto3) runs in a
+  worker thread bounded by ``within_budget``.
 - **One retry policy.** The session does not retry (urllib3 retries would multiply with ours) and does
   not follow redirects (they would carry the token header to whatever host the store names). A call is
   attempted at most ``ATTEMPTS`` times, for failures another attempt can cure: no connection, no
@@ -26,9 +30,11 @@ Exception messages of ``requests``/urllib3 are never kept: they can quote URLs a
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import contextvars
-import functools
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +44,8 @@ from typing import Any, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from orders_api.errors import StoreAnswerBroken, StoreError, StoreTimeout, StoreUnavailable
@@ -55,9 +63,12 @@ MIN_ATTEMPT_SECONDS = 0.05
 
 _deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
 _bounded_already: ContextVar[bool] = ContextVar("store_bounded_already", default=False)
-# Threads that run store attempts under a wall-clock bound. A thread whose attempt was abandoned ends
-# when its socket times out (at most the read timeout after the last byte), so a few suffice.
-_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="store-call")
+# Threads that run a call ``within_budget`` (the rare secret read past every cache). A thread whose
+# call was abandoned ends when its socket times out, so a few suffice.
+_WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bounded-call")
+# How often the watchdog looks for exchanges past their deadline, and how long it idles before it ends.
+WATCHDOG_POLL_SECONDS = 0.02
+WATCHDOG_IDLE_SECONDS = 5.0
 
 T = TypeVar("T")
 
@@ -108,7 +119,7 @@ def new_session(user_agent: str = "orders-api") -> requests.Session:
     Create it once per process and reuse it across warm invocations.
     """
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
+    adapter = _WatchedAdapter(max_retries=0, pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
@@ -125,16 +136,17 @@ def with_retries(
     ``StoreTimeout`` or ``StoreAnswerBroken`` for failures worth another try. With ``repeat_safe``
     False, a failure after which the store may have applied the request is not tried again.
     """
-    deadline = _deadline.get()
-    if deadline is None:
-        deadline = time.monotonic() + DEFAULT_BUDGET_SECONDS
+    if _deadline.get() is None:
+        with time_budget(DEFAULT_BUDGET_SECONDS):
+            return with_retries(attempt, timeouts, repeat_safe=repeat_safe)
+    deadline = _deadline.get() or 0.0
     for number in range(1, ATTEMPTS + 1):
         left = deadline - time.monotonic()
         if left < MIN_ATTEMPT_SECONDS:
             raise StoreTimeout("The store did not answer within the request's time budget.")
         timeout = (min(timeouts.connect, left), min(timeouts.read, left))
         try:
-            return within(left, functools.partial(attempt, timeout))
+            return attempt(timeout)
         except (StoreUnavailable, StoreTimeout, StoreAnswerBroken) as error:
             pause = BACKOFF_SECONDS * 2 ** (number - 1)
             if number == ATTEMPTS or deadline - time.monotonic() < pause + MIN_ATTEMPT_SECONDS:
@@ -146,9 +158,8 @@ def with_retries(
 
 
 def within(seconds: float, call: Callable[[], T]) -> T:
-    """``call()``, or StoreTimeout once ``seconds`` have passed, whatever ``call`` is blocked on.
-
-    Inside a call already bounded (a token renewal within an attempt), ``call`` runs as it is.
+    """``call()`` in a worker thread, or StoreTimeout once ``seconds`` have passed, whatever ``call`` is
+    blocked on. For calls that do not go through ``send`` (boto3's); inside one, ``call`` runs as it is.
     """
     if _bounded_already.get():
         return call()
@@ -182,7 +193,7 @@ def send(
     Each exchange is an X-Ray subsegment where tracing is on.
     """
     with remote_call(method, url) as trace:
-        answer = _exchange(session, method, url, timeout, what, **kwargs)
+        answer = _watched_exchange(session, method, url, timeout, what, **kwargs)
         trace.record_answer(answer.status_code, len(answer.content))
         if answer.status_code == 504:
             raise StoreTimeout(f"{what} answered 504: it did not answer in time.")
@@ -193,6 +204,27 @@ def send(
         if 300 <= answer.status_code < 400:
             raise StoreError(f"{what} answered a redirect ({answer.status_code}); check the store URL.")
         return answer
+
+
+def _watched_exchange(
+    session: requests.Session, method: str, url: str, timeout: tuple[float, float], what: str, **kwargs: Any
+) -> HttpAnswer:
+    """``_exchange`` under the watchdog: past the budget's deadline its socket is shut down."""
+    deadline = _deadline.get()
+    exchange = _Exchange(deadline if deadline is not None else time.monotonic() + DEFAULT_BUDGET_SECONDS)
+    token = _current_exchange.set(exchange)
+    _WATCHDOG.watch(exchange)
+    try:
+        return _exchange(session, method, url, timeout, what, **kwargs)
+    except Exception as error:
+        if exchange.cut:
+            raise StoreTimeout(
+                f"{what} did not finish answering within the request's time budget."
+            ) from error
+        raise
+    finally:
+        _WATCHDOG.forget(exchange)
+        _current_exchange.reset(token)
 
 
 def _exchange(
@@ -251,3 +283,114 @@ def _never_connected(error: requests.ConnectionError) -> bool:
     reason: Any = error.args[0] if error.args else None
     reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
     return isinstance(reason, NewConnectionError)
+
+
+class _Exchange:
+    """One HTTP exchange and its wall-clock deadline; ``sock`` is set once a connection carries it."""
+
+    __slots__ = ("cut", "deadline", "sock")
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.sock: socket.socket | None = None
+        self.cut = False
+
+    def cut_off(self) -> None:
+        """Shut the socket down under whatever read or write is blocked on it (called by the watchdog)."""
+        self.cut = True
+        sock = self.sock
+        if sock is not None:
+            # The plain socket's shutdown, also for TLS: the TLS layer's would tear down state the
+            # reading thread is using; this only makes its next read end.
+            with contextlib.suppress(OSError):
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current_exchange: ContextVar[_Exchange | None] = ContextVar("store_exchange", default=None)
+
+
+class _Watchdog:
+    """One daemon thread that cuts off exchanges past their deadline; it ends when idle, and starts again
+    with the next exchange."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._exchanges: set[_Exchange] = set()
+        self._thread: threading.Thread | None = None
+        self._never = threading.Event()  # waited on for the poll interval (never set)
+
+    def watch(self, exchange: _Exchange) -> None:
+        with self._lock:
+            self._exchanges.add(exchange)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="store-watchdog", daemon=True)
+                self._thread.start()
+
+    def forget(self, exchange: _Exchange) -> None:
+        with self._lock:
+            self._exchanges.discard(exchange)
+
+    def _run(self) -> None:
+        idle_since = time.monotonic()
+        while True:
+            self._never.wait(WATCHDOG_POLL_SECONDS)
+            now = time.monotonic()
+            with self._lock:
+                overdue = [exchange for exchange in self._exchanges if exchange.deadline <= now]
+                self._exchanges.difference_update(overdue)
+                if self._exchanges or overdue:
+                    idle_since = now
+                elif now - idle_since > WATCHDOG_IDLE_SECONDS:
+                    self._thread = None
+                    return
+            for exchange in overdue:
+                exchange.cut_off()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _attach(connection: HTTPConnection) -> None:
+    exchange = _current_exchange.get()
+    if exchange is not None and connection.sock is not None:
+        exchange.sock = connection.sock
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    """An urllib3 connection that hands its socket to the exchange it carries (new or reused)."""
+
+    def connect(self) -> None:
+        super().connect()
+        _attach(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    """The TLS twin of ``_WatchedHTTPConnection``."""
+
+    def connect(self) -> None:
+        super().connect()
+        _attach(self)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach(self)
+        super().request(*args, **kwargs)
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter with connections the watchdog can cut off."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
