@@ -32,16 +32,16 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from localdev.stargate.auth import AuthApi, TokenAuthority
-from localdev.stargate.data_api import DataApi, DataApiSettings
-from localdev.stargate.data_api_errors import ErrorNames
-from localdev.stargate.data_commands import DEFAULT_PAGE_SIZE
-from localdev.stargate.database import Database
-from localdev.stargate.docs_api import DocumentApi
-from localdev.stargate.health import HealthApi
-from localdev.stargate.routing import Request, Response, Router, json_response, parse_query
-from localdev.stargate.storage import DocumentStore
-from localdev.stargate.tokens import TokenStore
+from localdev.stargate.core.auth import AuthApi, TokenAuthority
+from localdev.stargate.core.database import Database
+from localdev.stargate.core.health import HealthApi
+from localdev.stargate.core.routing import Request, Response, Router, json_response, parse_query
+from localdev.stargate.core.storage import DocumentStore
+from localdev.stargate.core.tokens import TokenStore
+from localdev.stargate.data_api.commands import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.exceptions import ErrorNames
+from localdev.stargate.data_api.responses import DataApi, DataApiSettings
+from localdev.stargate.document_api.responses import DocumentApi
 
 DATABASE_FILE = "stargate.sqlite3"
 DEFAULT_USERNAME = "cassandra"

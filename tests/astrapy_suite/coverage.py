@@ -24,7 +24,7 @@ from typing import Any
 
 from astrapy.event_observers import ObservableEvent, ObservableRequest, ObservableResponse, Observer
 
-from localdev.stargate.data_api_errors import ErrorCode
+from localdev.stargate.data_api.exceptions import ErrorCode
 
 README = Path(__file__).parents[2] / "localdev" / "stargate" / "README.md"
 TABLE_HEADING = "### Coverage, command by command"

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from localdev.stargate.database import Database
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core.database import Database
+from localdev.stargate.core.values import JsonObject, JsonValue
 
 Clock = Callable[[], float]
 

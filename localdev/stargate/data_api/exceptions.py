@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal, get_args
 
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core.values import JsonObject, JsonValue
 
 ErrorNames = Literal["current", "legacy"]
 ERROR_NAME_STYLES: tuple[str, ...] = get_args(ErrorNames)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from localdev.stargate.database import DatabaseClosed
-from localdev.stargate.routing import Request, Response, Route, text_response
-from localdev.stargate.storage import DocumentStore
+from localdev.stargate.core.database import DatabaseClosed
+from localdev.stargate.core.routing import Request, Response, Route, text_response
+from localdev.stargate.core.storage import DocumentStore
 
 
 class HealthApi:

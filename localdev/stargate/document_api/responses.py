@@ -6,8 +6,6 @@ document is a 404 with no body.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import time
@@ -15,30 +13,41 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from localdev.stargate.auth import TokenAuthority
-from localdev.stargate.document_rules import (
+from localdev.stargate.core.auth import TOKEN_HEADER, TokenAuthority
+from localdev.stargate.core.filters import Filter
+from localdev.stargate.core.page_state import decode_page_state, encode_page_state
+from localdev.stargate.core.routing import Handler, Request, Response, Route, empty_response, json_response
+from localdev.stargate.core.storage import (
+    CollectionNotFound,
+    DocumentStore,
+    NamespaceNotFound,
+    StoredDocument,
+)
+from localdev.stargate.core.values import JsonObject, JsonValue
+from localdev.stargate.document_api.documents import (
     check_root,
     document_from_body,
     normalize,
     parse_write_body,
     patch_from_body,
 )
-from localdev.stargate.errors import (
+from localdev.stargate.document_api.exceptions import (
     collection_not_found,
     docs_error,
     document_not_found,
     namespace_not_found,
+    unauthorized,
     unknown_namespace_on_write,
 )
-from localdev.stargate.filters import Filter, parse_where
-from localdev.stargate.json_types import JsonObject, JsonValue
-from localdev.stargate.paths import Path, delete_at, get_at, parse_dotted, parse_segments, project, set_at
-from localdev.stargate.routing import Handler, Request, Response, Route, empty_response, json_response
-from localdev.stargate.storage import (
-    CollectionNotFound,
-    DocumentStore,
-    NamespaceNotFound,
-    StoredDocument,
+from localdev.stargate.document_api.filters import parse_where
+from localdev.stargate.document_api.paths import (
+    Path,
+    delete_at,
+    get_at,
+    parse_dotted,
+    parse_segments,
+    project,
+    set_at,
 )
 
 DEFAULT_PAGE_SIZE = 3
@@ -46,7 +55,6 @@ MAX_PAGE_SIZE = 20
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9_]+")
 _NAMESPACE_NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
 _INTEGER = re.compile(r"[+-]?\d+")
-_PAGE_STATE_PREFIX = b"after:"
 # Scanning for a sparse filter reads this many rows per SQLite query.
 _FILTERED_SCAN_BATCH = 200
 
@@ -94,20 +102,14 @@ def _page_size(request: Request) -> int:
     return size
 
 
-def encode_page_state(last_id: str) -> str:
-    """An opaque, URL-safe cursor: the next page starts after this document id."""
-    return base64.urlsafe_b64encode(_PAGE_STATE_PREFIX + last_id.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def decode_page_state(page_state: str) -> str:
-    """The document id a page state points after; 400 for anything this server did not issue."""
-    text = page_state.strip()
+def _after_id(request: Request) -> str | None:
+    """The id a ``page-state`` points after; 400 for a state this server did not issue."""
+    page_state = request.query.get("page-state", "").strip()
+    if not page_state:
+        return None
     try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-        if not raw.startswith(_PAGE_STATE_PREFIX):
-            raise ValueError(page_state)
-        return raw[len(_PAGE_STATE_PREFIX) :].decode("utf-8")
-    except (ValueError, binascii.Error):
+        return decode_page_state(page_state)[0]
+    except ValueError:
         raise docs_error(400, "Request invalid: the page-state is not one this server issued.") from None
 
 
@@ -176,7 +178,9 @@ class DocumentApi:
 
     def _guarded(self, handler: Handler) -> Handler:
         def guarded(request: Request, params: Mapping[str, str]) -> Response:
-            self._authority.authorize(request)
+            reason = self._authority.rejection((request.header(TOKEN_HEADER) or "").strip())
+            if reason is not None:
+                raise unauthorized(reason)
             return handler(request, params)
 
         return guarded
@@ -273,8 +277,7 @@ class DocumentApi:
         namespace, collection = params["ns"], params["coll"]
         _check_collection_name(collection)
         page_size = _page_size(request)
-        page_state = request.query.get("page-state", "").strip()
-        after_id = decode_page_state(page_state) if page_state else None
+        after_id = _after_id(request)
         where = _where(request)
         fields = _fields(request)
         # Without a filter, one more row than the page tells whether another page exists.

@@ -15,8 +15,6 @@ the same precondition can never both match.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import time
@@ -27,33 +25,33 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
-from localdev.stargate.data_api_errors import (
-    DataApiError,
-    ErrorCode,
-    ErrorNames,
-    field_invalid,
-)
-from localdev.stargate.data_documents import (
-    ID_FIELD,
-    PathConflict,
-    check_document,
-    check_id,
-    json_equal,
-    set_at,
-    storage_key,
-    with_id_first,
-)
-from localdev.stargate.data_filters import ParsedFilter, parse_filter
-from localdev.stargate.data_query import Projection, Sort, parse_projection, parse_sort
-from localdev.stargate.data_updates import Update, parse_update
-from localdev.stargate.json_types import JsonObject, JsonValue
-from localdev.stargate.storage import (
+from localdev.stargate.core.page_state import decode_page_state, encode_page_state
+from localdev.stargate.core.storage import (
     CollectionNotFound,
     DocumentExists,
     DocumentStore,
     NamespaceNotFound,
     StoredDocument,
 )
+from localdev.stargate.core.values import JsonObject, JsonValue, json_equal
+from localdev.stargate.data_api.documents import (
+    ID_FIELD,
+    PathConflict,
+    check_document,
+    check_id,
+    set_at,
+    storage_key,
+    with_id_first,
+)
+from localdev.stargate.data_api.exceptions import (
+    DataApiError,
+    ErrorCode,
+    ErrorNames,
+    field_invalid,
+)
+from localdev.stargate.data_api.filters import ParsedFilter, parse_filter
+from localdev.stargate.data_api.query import Projection, Sort, parse_projection, parse_sort
+from localdev.stargate.data_api.updates import Update, parse_update
 
 STORAGE_PREFIX = "data_api:"
 DEFAULT_PAGE_SIZE = 20
@@ -64,7 +62,6 @@ MAX_COUNT = 1000
 # A sorted read sorts at most this many matching documents in memory.
 MAX_SORTED_CANDIDATES = 10_000
 _NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
-_PAGE_STATE_VERSION = "k1"
 
 
 @dataclass
@@ -357,22 +354,14 @@ def _shaped(document: JsonObject | None, projection: Projection | None) -> JsonV
     return projection.apply(document) if projection is not None else document
 
 
-def encode_page_state(last_key: str, returned: int) -> str:
-    """An opaque cursor: where the next page starts and how many documents came before it."""
-    raw = json.dumps([_PAGE_STATE_VERSION, last_key, returned], separators=(",", ":")).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def decode_page_state(page_state: str, where: str) -> tuple[str, int]:
-    """The last key and count of an ``encode_page_state`` cursor; an error for anything else."""
+def _after_key(page_state: str | None, where: str) -> tuple[str | None, int]:
+    """The last key and count of a ``pageState`` option (``(None, 0)`` without one)."""
+    if not page_state:
+        return None, 0
     try:
-        raw = base64.urlsafe_b64decode(page_state + "=" * (-len(page_state) % 4))
-        version, last_key, returned = json.loads(raw)
-        if version != _PAGE_STATE_VERSION or not isinstance(last_key, str) or not isinstance(returned, int):
-            raise ValueError(page_state)
-    except (ValueError, TypeError, binascii.Error):
+        return decode_page_state(page_state)
+    except ValueError:
         raise field_invalid(where, "is not a page state this server issued") from None
-    return last_key, returned
 
 
 @dataclass(frozen=True)
@@ -580,9 +569,7 @@ class CollectionCommands:
             return self._page(page, None, projection)
         if skip is not None:
             raise field_invalid("find.options.skip", "can only be used with a sort")
-        after_key, returned = (
-            decode_page_state(page_state, "find.options.pageState") if page_state else (None, 0)
-        )
+        after_key, returned = _after_key(page_state, "find.options.pageState")
         wanted = self._page_size if limit is None else min(self._page_size, limit - returned)
         matches = _matches(target.reader(), parsed, after_key=after_key)
         chunk = list(islice(matches, max(0, wanted)))
@@ -699,7 +686,7 @@ class CollectionCommands:
         options = fields.options(("upsert", "pageState"))
         upsert = options.boolean("upsert", False)
         page_state = options.string("pageState") or None
-        after_key = decode_page_state(page_state, "updateMany.options.pageState")[0] if page_state else None
+        after_key = _after_key(page_state, "updateMany.options.pageState")[0]
         now_ms = self._now_ms()
         matched = modified = 0
         last_key: str | None = None
