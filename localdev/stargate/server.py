@@ -36,7 +36,7 @@ from localdev.stargate.core.auth import AuthApi, TokenAuthority
 from localdev.stargate.core.database import Database
 from localdev.stargate.core.health import HealthApi
 from localdev.stargate.core.routing import Request, Response, Router, json_response, parse_query
-from localdev.stargate.core.storage import DocumentStore
+from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.tokens import TokenStore
 from localdev.stargate.data_api.commands import DEFAULT_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ErrorNames
@@ -69,7 +69,7 @@ class StargateBackend:
     """Everything the servers share: the database, the document store and the tokens."""
 
     database: Database
-    documents: DocumentStore
+    store: EmulatorStore
     tokens: TokenStore
     authority: TokenAuthority
     username: str
@@ -100,7 +100,7 @@ def open_backend(
     tokens = TokenStore(database, clock=clock)
     return StargateBackend(
         database=database,
-        documents=DocumentStore(database, clock=clock),
+        store=EmulatorStore(database, clock=clock),
         tokens=tokens,
         authority=TokenAuthority(tokens, fixed_token=token, username=username, password=password),
         username=username,
@@ -116,16 +116,16 @@ def build_router(
 ) -> Router:
     """The routes of the given roles over ``backend``."""
     router = Router()
-    health = HealthApi(backend.documents)
+    health = HealthApi(backend.store)
     if Role.AUTH in roles:
         router.add(AuthApi(backend.tokens, username=backend.username, password=backend.password).routes())
     if Role.DOCUMENTS in roles:
-        router.add(DocumentApi(backend.documents, backend.authority, clock=backend.clock).routes())
+        router.add(DocumentApi(backend.store, backend.authority, clock=backend.clock).routes())
         router.add(health.documents_routes())
     if Role.HEALTH in roles:
         router.add(health.checker_routes())
     if Role.DATA_API in roles:
-        router.add(DataApi(backend.documents, backend.authority, data_api, clock=backend.clock).routes())
+        router.add(DataApi(backend.store, backend.authority, data_api, clock=backend.clock).routes())
     return router
 
 

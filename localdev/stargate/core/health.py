@@ -7,13 +7,13 @@ from collections.abc import Mapping
 
 from localdev.stargate.core.database import DatabaseClosed
 from localdev.stargate.core.routing import Request, Response, Route, text_response
-from localdev.stargate.core.storage import DocumentStore
+from localdev.stargate.core.storage import EmulatorStore
 
 
 class HealthApi:
     """Liveness and readiness; ready means the database answers a query."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: EmulatorStore) -> None:
         """Report on ``store``."""
         self._store = store
 

@@ -1,10 +1,10 @@
-"""The storage engine: namespaces, collections and JSON documents keyed by id, in SQLite.
+"""The emulator's storage engine: namespaces, collections and JSON documents keyed by id, in SQLite.
 
 The engine knows nothing about HTTP or about either API dialect (the Stargate Document API and the
 Astra Data API): it stores whatever JSON value it is given and leaves validation, number rules,
 collection naming and error wording to the dialect. Documents are listed in id order so that a
 dialect can page with "the last id seen" as its cursor, which stays correct while other clients
-insert concurrently. ``DocumentStore.transaction`` gives a dialect several reads and writes of one
+insert concurrently. ``EmulatorStore.transaction`` gives a dialect several reads and writes of one
 collection under one write lock, which is what a conditional (compare-and-set) write needs.
 """
 
@@ -109,7 +109,7 @@ def _decode(body: str) -> JsonValue:
 class CollectionTransaction:
     """Reads and writes of one collection inside one write transaction.
 
-    Obtained from ``DocumentStore.transaction``; nothing else can write to the database until the
+    Obtained from ``EmulatorStore.transaction``; nothing else can write to the database until the
     transaction ends, so whatever is read here is still true when the writes commit.
     """
 
@@ -170,8 +170,12 @@ class CollectionTransaction:
         return int(live)
 
 
-class DocumentStore:
-    """Namespaces, collections and documents in one SQLite database."""
+class EmulatorStore:
+    """The emulator's storage: namespaces, collections and documents in one SQLite database.
+
+    Named so that it is never mistaken for the function's stores (``DocumentOrderStore``,
+    ``DataApiOrderStore``), which are clients of the APIs emulated over this class.
+    """
 
     def __init__(self, database: Database, *, clock: Clock = time.time) -> None:
         """Create the schema if needed and purge documents that expired while the server was down."""
@@ -302,25 +306,6 @@ class DocumentStore:
                     for doc_id, data in documents
                 ],
             )
-        self._maybe_purge(now)
-
-    def insert(
-        self,
-        namespace: str,
-        collection: str,
-        doc_id: str,
-        data: JsonValue,
-        *,
-        expires_at: float | None = None,
-        create_collection: bool = False,
-    ) -> None:
-        """Create a document; raises DocumentExists if a live one has this id."""
-        now = self._clock()
-        with self._db.write() as conn:
-            _prepare_write(conn, namespace, collection, create_collection, now)
-            if _get(conn, namespace, collection, doc_id, now) is not None:
-                raise DocumentExists(doc_id)
-            _write(conn, namespace, collection, doc_id, data, expires_at, now)
         self._maybe_purge(now)
 
     def update(

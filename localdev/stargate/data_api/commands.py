@@ -29,7 +29,7 @@ from localdev.stargate.core.page_state import decode_page_state, encode_page_sta
 from localdev.stargate.core.storage import (
     CollectionNotFound,
     DocumentExists,
-    DocumentStore,
+    EmulatorStore,
     NamespaceNotFound,
     StoredDocument,
 )
@@ -215,7 +215,7 @@ def _schema_errors(keyspace: str, collection: str = "") -> Iterator[None]:
 class DatabaseCommands:
     """``/v1``: keyspaces (and their deprecated ``*Namespace*`` names)."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: EmulatorStore) -> None:
         """Serve the keyspaces of ``store``."""
         self._store = store
 
@@ -249,7 +249,7 @@ class DatabaseCommands:
 class KeyspaceCommands:
     """``/v1/{keyspace}``: collections."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: EmulatorStore) -> None:
         """Serve the collections of ``store``."""
         self._store = store
 
@@ -306,7 +306,7 @@ class _Source(Protocol):
 class _StoreReader:
     """A collection of the store, read outside any write transaction."""
 
-    def __init__(self, store: DocumentStore, namespace: str, collection: str) -> None:
+    def __init__(self, store: EmulatorStore, namespace: str, collection: str) -> None:
         self._store = store
         self._namespace = namespace
         self._collection = collection
@@ -452,7 +452,7 @@ class CollectionCommands:
 
     def __init__(
         self,
-        store: DocumentStore,
+        store: EmulatorStore,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], float] = time.time,
@@ -810,7 +810,7 @@ def _write_first(
 class _Target:
     """One Data API collection: its keyspace and its name in the storage engine."""
 
-    def __init__(self, store: DocumentStore, keyspace: str, storage_name: str) -> None:
+    def __init__(self, store: EmulatorStore, keyspace: str, storage_name: str) -> None:
         self._store = store
         self.keyspace = keyspace
         self.storage_name = storage_name

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from localdev.stargate.core.auth import TOKEN_HEADER, TokenAuthority
 from localdev.stargate.core.database import DatabaseClosed
 from localdev.stargate.core.routing import Request, Response, Route, json_response
-from localdev.stargate.core.storage import DocumentStore
+from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.values import JsonObject, parse_strict
 from localdev.stargate.data_api.commands import (
     DEFAULT_PAGE_SIZE,
@@ -99,7 +99,7 @@ class DataApi:
 
     def __init__(
         self,
-        store: DocumentStore,
+        store: EmulatorStore,
         authority: TokenAuthority,
         settings: DataApiSettings | None = None,
         *,

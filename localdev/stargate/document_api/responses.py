@@ -19,7 +19,7 @@ from localdev.stargate.core.page_state import decode_page_state, encode_page_sta
 from localdev.stargate.core.routing import Handler, Request, Response, Route, empty_response, json_response
 from localdev.stargate.core.storage import (
     CollectionNotFound,
-    DocumentStore,
+    EmulatorStore,
     NamespaceNotFound,
     StoredDocument,
 )
@@ -142,7 +142,7 @@ class DocumentApi:
     """Handlers for namespaces, collections and documents under ``/v2``."""
 
     def __init__(
-        self, store: DocumentStore, authority: TokenAuthority, *, clock: Callable[[], float] = time.time
+        self, store: EmulatorStore, authority: TokenAuthority, *, clock: Callable[[], float] = time.time
     ) -> None:
         """Serve ``store``, letting in only requests ``authority`` accepts."""
         self._store = store
