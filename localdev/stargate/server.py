@@ -38,7 +38,7 @@ from localdev.stargate.core.health import HealthApi
 from localdev.stargate.core.routing import Request, Response, Router, json_response, parse_query
 from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.tokens import TokenStore
-from localdev.stargate.data_api.commands import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ErrorNames
 from localdev.stargate.data_api.responses import DataApi, DataApiSettings
 from localdev.stargate.document_api.responses import DocumentApi

@@ -1,67 +1,30 @@
-"""The Data API's commands, level by level, over the storage engine (no HTTP here).
+"""The Data API's commands at the database and keyspace levels, and what every command shares.
 
-Data API collections live in the engine's ``collections`` under ``data_api:<name>``: the keyspace is
-shared with the Document API (a keyspace made through either dialect exists for both), but the
-collections are not, because the two keep numbers differently (the Document API turns every number
-into a double, the Data API keeps integers exactly). The Document API cannot spell a name with
-``:``, so neither dialect ever sees the other's collections.
-
-Documents are stored under ``storage_key(_id)`` (the ``_id``'s canonical JSON) and listed in that
-order, so ``find`` pages with "the last key seen" as its cursor: every document is visited exactly
-once, also while others insert. Conditional writes (``updateOne``, ``findOneAnd*``, ``deleteOne``,
-...) read, test the filter and write inside one storage transaction, so two concurrent updates with
-the same precondition can never both match.
+A command's payload is read through ``Fields``, which knows from the catalogue (``catalog.py``)
+which fields and options the command takes and refuses any other. Data API collections live in
+the storage engine under ``data_api:<name>`` (``STORAGE_PREFIX``): keyspaces are shared with the
+Document API (one made through either dialect exists for both), collections are not, because the
+two keep numbers differently (the Document API turns every number into a double, the Data API
+keeps integers exactly). The Document API cannot spell a name with ``:``, so neither dialect sees
+the other's collections. The collection level (documents) is ``collection.py``.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import time
-import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import islice
-from typing import Protocol
 
-from localdev.stargate.core.page_state import decode_page_state, encode_page_state
-from localdev.stargate.core.storage import (
-    CollectionNotFound,
-    DocumentExists,
-    EmulatorStore,
-    NamespaceNotFound,
-    StoredDocument,
-)
-from localdev.stargate.core.values import JsonObject, JsonValue, json_equal
-from localdev.stargate.data_api.documents import (
-    ID_FIELD,
-    PathConflict,
-    check_document,
-    check_id,
-    set_at,
-    storage_key,
-    with_id_first,
-)
-from localdev.stargate.data_api.exceptions import (
-    DataApiError,
-    ErrorCode,
-    ErrorNames,
-    field_invalid,
-)
-from localdev.stargate.data_api.filters import ParsedFilter, parse_filter
-from localdev.stargate.data_api.query import Projection, Sort, parse_projection, parse_sort
-from localdev.stargate.data_api.updates import Update, parse_update
+from localdev.stargate.core.storage import CollectionNotFound, EmulatorStore, NamespaceNotFound
+from localdev.stargate.core.values import JsonObject, JsonValue
+from localdev.stargate.data_api.catalog import Level, specs_at
+from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, ErrorNames, field_invalid
 
 STORAGE_PREFIX = "data_api:"
-DEFAULT_PAGE_SIZE = 20
-MAX_INSERT_MANY = 100
-# updateMany and deleteMany change at most this many documents per call, then answer moreData.
-MAX_DOCUMENTS_PER_WRITE = 20
-MAX_COUNT = 1000
-# A sorted read sorts at most this many matching documents in memory.
-MAX_SORTED_CANDIDATES = 10_000
 _NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
+# What the server's messages call each level.
+_LEVEL_WORDS: dict[Level, str] = {"database": "general", "keyspace": "keyspace", "collection": "collection"}
 
 
 @dataclass
@@ -84,7 +47,7 @@ class CommandResult:
         return body
 
 
-def _ok() -> CommandResult:
+def ok() -> CommandResult:
     return CommandResult(status={"ok": 1})
 
 
@@ -94,8 +57,11 @@ def _ok() -> CommandResult:
 class Fields:
     """The fields of a command (or of its ``options``), refusing names the command does not know."""
 
-    def __init__(self, where: str, values: JsonObject, known: Collection[str]) -> None:
-        """``where`` names the object in error messages (``find``, ``find.options``)."""
+    def __init__(
+        self, where: str, values: JsonObject, known: Collection[str], options: Collection[str] = ()
+    ) -> None:
+        """``where`` names the object in error messages (``find``, ``find.options``); ``known`` are
+        its field names and ``options`` the names its ``options`` object may hold."""
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise DataApiError(
@@ -105,6 +71,7 @@ class Fields:
             )
         self._where = where
         self._values = values
+        self._options = options
 
     def _name(self, name: str) -> str:
         return f"{self._where}.{name}"
@@ -120,14 +87,14 @@ class Fields:
             raise field_invalid(self._name(name), "must not be null")
         return value
 
-    def options(self, known: Collection[str]) -> Fields:
+    def options(self) -> Fields:
         """The ``options`` object (empty when absent)."""
         raw = self._values.get("options")
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
             raise field_invalid(self._name("options"), "must be a JSON object")
-        return Fields(self._name("options"), raw, known)
+        return Fields(self._name("options"), raw, self._options)
 
     def boolean(self, name: str, default: bool) -> bool:
         """A true/false field."""
@@ -164,24 +131,28 @@ class Fields:
         return value
 
 
-def _unknown_command(name: str, level: str, known: Collection[str]) -> DataApiError:
-    return DataApiError(
-        ErrorCode.COMMAND_UNKNOWN,
-        f"Command '{name}' is not a {level} command recognized by Data API. "
-        f"Data API supports the following {level} commands: {', '.join(sorted(known))}.",
-    )
-
-
 Handler = Callable[[Fields], CommandResult]
 
 
-def _dispatch(
-    handlers: Mapping[str, tuple[Collection[str], Handler]], level: str, name: str, payload: JsonObject
-) -> CommandResult:
-    if name not in handlers:
-        raise _unknown_command(name, level, handlers)
-    known, handler = handlers[name]
-    return handler(Fields(name, payload, known))
+def parse_command(level: Level, name: str, payload: JsonObject) -> Fields:
+    """The fields of a command this level runs; ``COMMAND_UNKNOWN`` for any other name."""
+    specs = specs_at(level)
+    spec = specs.get(name)
+    if spec is None:
+        words = _LEVEL_WORDS[level]
+        raise DataApiError(
+            ErrorCode.COMMAND_UNKNOWN,
+            f"Command '{name}' is not a {words} command recognized by Data API. "
+            f"Data API supports the following {words} commands: {', '.join(sorted(specs))}.",
+        )
+    return Fields(name, payload, spec.fields, spec.options)
+
+
+def check_handlers(level: Level, handlers: Mapping[str, object]) -> None:
+    """Fail at start-up when a level's handlers and the catalogue do not name the same commands."""
+    listed = set(specs_at(level))
+    if set(handlers) != listed:
+        raise RuntimeError(f"{level} commands: handlers for {sorted(handlers)}, catalogue {sorted(listed)}")
 
 
 # Schema errors -----------------------------------------------------------------------------------
@@ -197,7 +168,8 @@ def unknown_keyspace(keyspace: str) -> DataApiError:
 
 
 @contextmanager
-def _schema_errors(keyspace: str, collection: str = "") -> Iterator[None]:
+def schema_errors(keyspace: str, collection: str = "") -> Iterator[None]:
+    """Turn the storage engine's missing keyspace or collection into the Data API's errors."""
     try:
         yield
     except NamespaceNotFound:
@@ -218,25 +190,27 @@ class DatabaseCommands:
     def __init__(self, store: EmulatorStore) -> None:
         """Serve the keyspaces of ``store``."""
         self._store = store
+        self._handlers: dict[str, Handler] = {}
+        for noun, listing in (("Keyspace", "keyspaces"), ("Namespace", "namespaces")):
+            self._handlers[f"create{noun}"] = self._create
+            self._handlers[f"drop{noun}"] = self._drop
+            self._handlers[f"find{noun}s"] = self._lister(listing)
+        check_handlers("database", self._handlers)
 
     def run(self, name: str, payload: JsonObject) -> CommandResult:
         """Run one command."""
-        handlers: dict[str, tuple[Collection[str], Handler]] = {}
-        for noun, listing in (("Keyspace", "keyspaces"), ("Namespace", "namespaces")):
-            handlers[f"create{noun}"] = (("name", "options"), self._create)
-            handlers[f"drop{noun}"] = (("name",), self._drop)
-            handlers[f"find{noun}s"] = ((), self._lister(listing))
-        return _dispatch(handlers, "general", name, payload)
+        fields = parse_command("database", name, payload)
+        return self._handlers[name](fields)
 
     def _create(self, fields: Fields) -> CommandResult:
         name = fields.name()
-        fields.options(("replication",))  # accepted, meaningless for one local node
+        fields.options()  # replication: accepted, meaningless for one local node
         self._store.create_namespace(name)
-        return _ok()
+        return ok()
 
     def _drop(self, fields: Fields) -> CommandResult:
         self._store.drop_namespace(fields.name())
-        return _ok()
+        return ok()
 
     def _lister(self, key: str) -> Handler:
         def find(_fields: Fields) -> CommandResult:
@@ -252,31 +226,33 @@ class KeyspaceCommands:
     def __init__(self, store: EmulatorStore) -> None:
         """Serve the collections of ``store``."""
         self._store = store
+        self._handlers: dict[str, Callable[[str, Fields], CommandResult]] = {
+            "createCollection": self._create,
+            "findCollections": self._find,
+            "deleteCollection": self._delete,
+        }
+        check_handlers("keyspace", self._handlers)
 
     def run(self, keyspace: str, name: str, payload: JsonObject) -> CommandResult:
         """Run one command in ``keyspace``."""
-        handlers: dict[str, tuple[Collection[str], Handler]] = {
-            "createCollection": (("name", "options"), lambda fields: self._create(keyspace, fields)),
-            "findCollections": (("options",), lambda fields: self._find(keyspace, fields)),
-            "deleteCollection": (("name",), lambda fields: self._delete(keyspace, fields)),
-        }
-        with _schema_errors(keyspace):
+        with schema_errors(keyspace):
             if not self._store.namespace_exists(keyspace):
                 raise NamespaceNotFound(keyspace)
-            return _dispatch(handlers, "keyspace", name, payload)
+            fields = parse_command("keyspace", name, payload)
+            return self._handlers[name](keyspace, fields)
 
     def _create(self, keyspace: str, fields: Fields) -> CommandResult:
         name = fields.name()
-        options = fields.options(("defaultId", "indexing", "vector", "lexical", "rerank"))
+        options = fields.options()
         for feature in ("vector", "lexical", "rerank"):
             if options.raw(feature) is not None:
                 raise field_invalid(f"createCollection.options.{feature}", "is not emulated by this server")
         # Creating an existing collection again is fine (the options are not compared).
         self._store.create_collection(keyspace, STORAGE_PREFIX + name)
-        return _ok()
+        return ok()
 
     def _find(self, keyspace: str, fields: Fields) -> CommandResult:
-        explain = fields.options(("explain",)).boolean("explain", False)
+        explain = fields.options().boolean("explain", False)
         names = [
             name[len(STORAGE_PREFIX) :]
             for name in self._store.list_collections(keyspace)
@@ -289,547 +265,4 @@ class KeyspaceCommands:
 
     def _delete(self, keyspace: str, fields: Fields) -> CommandResult:
         self._store.drop_collection(keyspace, STORAGE_PREFIX + fields.name())
-        return _ok()
-
-
-# Document level: helpers -------------------------------------------------------------------------
-
-
-class _Source(Protocol):
-    """Where documents are read from: the store (reads) or a write transaction."""
-
-    def get(self, doc_id: str) -> StoredDocument | None: ...
-
-    def scan(self, *, after_id: str | None = None, batch_size: int = 200) -> Iterator[StoredDocument]: ...
-
-
-class _StoreReader:
-    """A collection of the store, read outside any write transaction."""
-
-    def __init__(self, store: EmulatorStore, namespace: str, collection: str) -> None:
-        self._store = store
-        self._namespace = namespace
-        self._collection = collection
-
-    def get(self, doc_id: str) -> StoredDocument | None:
-        return self._store.get(self._namespace, self._collection, doc_id)
-
-    def scan(self, *, after_id: str | None = None, batch_size: int = 200) -> Iterator[StoredDocument]:
-        return self._store.scan(self._namespace, self._collection, after_id=after_id, batch_size=batch_size)
-
-
-Match = tuple[str, JsonObject]  # (storage key, document)
-
-
-def _matches(source: _Source, parsed: ParsedFilter, *, after_key: str | None = None) -> Iterator[Match]:
-    """Matching documents in key order after ``after_key``; a pinned ``_id`` is read directly."""
-    if parsed.id_values is not None:
-        keys = sorted({storage_key(value) for value in parsed.id_values})
-        stored_docs: Iterator[StoredDocument | None] = (
-            source.get(key) for key in keys if after_key is None or key > after_key
-        )
-    else:
-        stored_docs = source.scan(after_id=after_key)
-    for stored in stored_docs:
-        if stored is not None and isinstance(stored.data, dict) and parsed.matches(stored.data):
-            yield stored.id, stored.data
-
-
-def _first(source: _Source, parsed: ParsedFilter, sort: Sort | None) -> Match | None:
-    """The document a single-document command acts on: the first match in sort (else key) order."""
-    if sort is None:
-        return next(_matches(source, parsed), None)
-    ordered = _sorted(source, parsed, sort)
-    return ordered[0] if ordered else None
-
-
-def _sorted(source: _Source, parsed: ParsedFilter, sort: Sort) -> list[Match]:
-    candidates = list(islice(_matches(source, parsed), MAX_SORTED_CANDIDATES))
-    return sort.apply(candidates, lambda match: match[1])
-
-
-def _shaped(document: JsonObject | None, projection: Projection | None) -> JsonValue:
-    if document is None:
-        return None
-    return projection.apply(document) if projection is not None else document
-
-
-def _after_key(page_state: str | None, where: str) -> tuple[str | None, int]:
-    """The last key and count of a ``pageState`` option (``(None, 0)`` without one)."""
-    if not page_state:
-        return None, 0
-    try:
-        return decode_page_state(page_state)
-    except ValueError:
-        raise field_invalid(where, "is not a page state this server issued") from None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """What a single-document write did."""
-
-    matched: int
-    modified: int
-    before: JsonObject | None
-    after: JsonObject | None
-    upserted_id: JsonValue = None
-    upserted: bool = False
-
-    def status(self) -> JsonObject:
-        status: JsonObject = {"matchedCount": self.matched, "modifiedCount": self.modified}
-        if self.upserted:
-            status["upsertedId"] = self.upserted_id
-        return status
-
-
-def _already_exists(doc_id: JsonValue) -> DataApiError:
-    return DataApiError(
-        ErrorCode.DOCUMENT_ALREADY_EXISTS,
-        f"Cannot insert the document: a document already exists with given '_id' ({json.dumps(doc_id)}).",
-        document_ids=[doc_id],
-    )
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def _document_with_id(document: JsonObject) -> JsonObject:
-    """A document to insert, with its ``_id`` (a random UUID string when missing or null) first."""
-    doc_id = document.get(ID_FIELD)
-    return with_id_first(document, _new_id() if doc_id is None else check_id(doc_id))
-
-
-@dataclass
-class _InsertAttempt:
-    """One document of an ``insertMany``: its ``_id`` (when it has a valid one), and how it went.
-
-    As in the Data API, a document that cannot be stored fails on its own (``ERROR``) instead of
-    failing the command; an ordered insert stops at the first failure and leaves the rest ``SKIPPED``.
-    """
-
-    doc_id: JsonValue
-    document: JsonObject | None
-    problem: DataApiError | None = None  # why the document cannot be stored, found before any insert
-    error: DataApiError | None = None  # set once run: the problem, or a duplicate _id
-    status: str = "SKIPPED"
-
-    @classmethod
-    def of(cls, item: JsonValue, *, field: str) -> _InsertAttempt:
-        """Check ``item``; a bad one becomes an attempt that fails when run."""
-        try:
-            document = _document_with_id(check_document(item, field=field))
-        except DataApiError as error:
-            doc_id = _valid_id(item.get(ID_FIELD)) if isinstance(item, dict) else None
-            error.document_ids = [doc_id] if doc_id is not None else None
-            return cls(doc_id, None, problem=error)
-        return cls(document[ID_FIELD], document)
-
-    def run(self, tx: _Writer) -> None:
-        """Insert the document, or record why not."""
-        self.error = self.problem
-        if self.document is not None:
-            try:
-                tx.insert(storage_key(self.doc_id), self.document)
-            except DocumentExists:
-                self.error = _already_exists(self.doc_id)
-        self.status = "OK" if self.error is None else "ERROR"
-
-
-def _valid_id(doc_id: JsonValue) -> JsonValue:
-    """``doc_id`` if it is a valid ``_id``, else None."""
-    try:
-        return check_id(doc_id) if doc_id is not None else None
-    except DataApiError:
-        return None
-
-
-# Document level: commands ------------------------------------------------------------------------
-
-
-class CollectionCommands:
-    """``/v1/{keyspace}/{collection}``: documents."""
-
-    def __init__(
-        self,
-        store: EmulatorStore,
-        *,
-        page_size: int = DEFAULT_PAGE_SIZE,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        """Serve the documents of ``store``; ``find`` answers at most ``page_size`` per page."""
-        self._store = store
-        self._page_size = page_size
-        self._clock = clock
-
-    def run(self, keyspace: str, collection: str, name: str, payload: JsonObject) -> CommandResult:
-        """Run one command on ``keyspace.collection``."""
-        target = _Target(self._store, keyspace, STORAGE_PREFIX + collection)
-        reading = ("filter", "projection", "sort", "options")
-        handlers: dict[str, tuple[Collection[str], Handler]] = {
-            "insertOne": (("document",), lambda fields: self._insert_one(target, fields)),
-            "insertMany": (("documents", "options"), lambda fields: self._insert_many(target, fields)),
-            "findOne": (reading, lambda fields: self._find_one(target, fields)),
-            "find": (reading, lambda fields: self._find(target, fields)),
-            "countDocuments": (("filter",), lambda fields: self._count(target, fields)),
-            "estimatedDocumentCount": ((), lambda _fields: self._estimate(target)),
-            "updateOne": (
-                ("filter", "update", "sort", "options"),
-                lambda fields: self._update_one(target, fields),
-            ),
-            "updateMany": (("filter", "update", "options"), lambda fields: self._update_many(target, fields)),
-            "findOneAndUpdate": (
-                ("filter", "update", "sort", "projection", "options"),
-                lambda fields: self._find_one_and_update(target, fields),
-            ),
-            "findOneAndReplace": (
-                ("filter", "replacement", "sort", "projection", "options"),
-                lambda fields: self._find_one_and_replace(target, fields),
-            ),
-            "deleteOne": (("filter", "sort"), lambda fields: self._delete_one(target, fields)),
-            "deleteMany": (("filter",), lambda fields: self._delete_many(target, fields)),
-            "findOneAndDelete": (
-                ("filter", "sort", "projection"),
-                lambda fields: self._find_one_and_delete(target, fields),
-            ),
-        }
-        with _schema_errors(keyspace, collection):
-            if name in handlers:
-                target.require()
-            return _dispatch(handlers, "collection", name, payload)
-
-    def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
-
-    # Inserts -------------------------------------------------------------------------------------
-
-    def _insert_one(self, target: _Target, fields: Fields) -> CommandResult:
-        document = _document_with_id(check_document(fields.required("document")))
-        doc_id = document[ID_FIELD]
-        with target.transaction() as tx:
-            try:
-                tx.insert(storage_key(doc_id), document)
-            except DocumentExists:
-                return CommandResult(status={"insertedIds": []}, errors=[_already_exists(doc_id)])
-        return CommandResult(status={"insertedIds": [doc_id]})
-
-    def _insert_many(self, target: _Target, fields: Fields) -> CommandResult:
-        raw = fields.required("documents")
-        if not isinstance(raw, list) or not raw:
-            raise field_invalid("insertMany.documents", "must be a non-empty array of documents")
-        if len(raw) > MAX_INSERT_MANY:
-            raise field_invalid(
-                "insertMany.documents", f"holds {len(raw)} documents, at most {MAX_INSERT_MANY}"
-            )
-        options = fields.options(("ordered", "returnDocumentResponses"))
-        ordered = options.boolean("ordered", False)
-        per_document = options.boolean("returnDocumentResponses", False)
-        attempts = [_InsertAttempt.of(item, field=f"documents[{n}]") for n, item in enumerate(raw)]
-        with target.transaction() as tx:
-            for attempt in attempts:
-                attempt.run(tx)
-                if ordered and attempt.error is not None:
-                    break  # the rest stay SKIPPED
-        errors = [attempt.error for attempt in attempts if attempt.error is not None]
-        if not per_document:
-            inserted: list[JsonValue] = [attempt.doc_id for attempt in attempts if attempt.status == "OK"]
-            return CommandResult(status={"insertedIds": inserted}, errors=errors)
-        responses: list[JsonValue] = []
-        for attempt in attempts:
-            response: JsonObject = {} if attempt.doc_id is None else {ID_FIELD: attempt.doc_id}
-            response["status"] = attempt.status
-            if attempt.error is not None:
-                response["errorsIdx"] = errors.index(attempt.error)
-            responses.append(response)
-        return CommandResult(status={"documentResponses": responses}, errors=errors)
-
-    # Reads ---------------------------------------------------------------------------------------
-
-    def _find_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        projection = parse_projection(fields.raw("projection"))
-        sort = parse_sort(fields.raw("sort"))
-        fields.options(("includeSimilarity", "includeSortVector"))
-        found = _first(target.reader(), parsed, sort)
-        return CommandResult(data={"document": _shaped(found[1] if found else None, projection)})
-
-    def _find(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        projection = parse_projection(fields.raw("projection"))
-        sort = parse_sort(fields.raw("sort"))
-        options = fields.options(("limit", "skip", "pageState", "includeSimilarity", "includeSortVector"))
-        limit = options.integer("limit", 1)
-        skip = options.integer("skip", 0)
-        page_state = options.string("pageState") or None
-        if sort is not None:
-            if page_state is not None:
-                raise field_invalid("find.options.pageState", "cannot be used with a sort")
-            ordered = _sorted(target.reader(), parsed, sort)[skip or 0 :]
-            page = [document for _, document in ordered[: min(limit or self._page_size, self._page_size)]]
-            return self._page(page, None, projection)
-        if skip is not None:
-            raise field_invalid("find.options.skip", "can only be used with a sort")
-        after_key, returned = _after_key(page_state, "find.options.pageState")
-        wanted = self._page_size if limit is None else min(self._page_size, limit - returned)
-        matches = _matches(target.reader(), parsed, after_key=after_key)
-        chunk = list(islice(matches, max(0, wanted)))
-        total = returned + len(chunk)
-        more = bool(chunk) and (limit is None or total < limit) and next(matches, None) is not None
-        next_state = encode_page_state(chunk[-1][0], total) if more else None
-        return self._page([document for _, document in chunk], next_state, projection)
-
-    @staticmethod
-    def _page(
-        documents: list[JsonObject], next_state: str | None, projection: Projection | None
-    ) -> CommandResult:
-        shaped = [_shaped(document, projection) for document in documents]
-        return CommandResult(data={"documents": shaped, "nextPageState": next_state})
-
-    def _count(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        if parsed.is_empty:
-            count = target.count()
-        else:
-            count = sum(1 for _ in islice(_matches(target.reader(), parsed), MAX_COUNT + 1))
-        if count > MAX_COUNT:
-            return CommandResult(status={"count": MAX_COUNT, "moreData": True})
-        return CommandResult(status={"count": count})
-
-    def _estimate(self, target: _Target) -> CommandResult:
-        return CommandResult(status={"count": target.count()})
-
-    # Updates -------------------------------------------------------------------------------------
-
-    def _upsert_from_update(self, parsed: ParsedFilter, update: Update) -> Callable[[], JsonObject]:
-        def build() -> JsonObject:
-            seed: JsonValue = {}
-            for path, value in parsed.equalities:
-                try:
-                    seed = set_at(seed, path, value)
-                except PathConflict:
-                    continue  # e.g. {"a": 1, "a.b": 2}: nothing sensible to copy
-            assert isinstance(seed, dict)
-            return _document_with_id(update.apply(seed, inserting=True, now_ms=self._now_ms()))
-
-        return build
-
-    def _update_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        update = parse_update(fields.required("update"), field="updateOne.update")
-        sort = parse_sort(fields.raw("sort"))
-        upsert = fields.options(("upsert",)).boolean("upsert", False)
-        now_ms = self._now_ms()
-        with target.transaction() as tx:
-            outcome = _write_first(
-                tx,
-                parsed,
-                sort,
-                lambda before: update.apply(before, inserting=False, now_ms=now_ms),
-                self._upsert_from_update(parsed, update) if upsert else None,
-            )
-        return CommandResult(status=outcome.status())
-
-    def _find_one_and_update(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        update = parse_update(fields.required("update"), field="findOneAndUpdate.update")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options(("upsert", "returnDocument"))
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndUpdate")
-        now_ms = self._now_ms()
-        with target.transaction() as tx:
-            outcome = _write_first(
-                tx,
-                parsed,
-                sort,
-                lambda before: update.apply(before, inserting=False, now_ms=now_ms),
-                self._upsert_from_update(parsed, update) if upsert else None,
-            )
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
-
-    def _find_one_and_replace(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        replacement = check_document(fields.required("replacement"), field="replacement")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options(("upsert", "returnDocument"))
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndReplace")
-
-        def replace(before: JsonObject) -> JsonObject:
-            doc_id = before[ID_FIELD]
-            if ID_FIELD in replacement and not json_equal(replacement[ID_FIELD], doc_id):
-                raise DataApiError(
-                    ErrorCode.DOCUMENT_REPLACE_DIFFERENT_DOCID,
-                    f"The replace document and document resolved using filter have different '_id's: "
-                    f"{json.dumps(replacement[ID_FIELD])} (replace document) vs. {json.dumps(doc_id)} "
-                    "(document that filter matches).",
-                )
-            return with_id_first(replacement, doc_id)
-
-        def upserted() -> JsonObject:
-            pinned = dict(parsed.equalities).get((ID_FIELD,))
-            if ID_FIELD not in replacement and pinned is not None:
-                return with_id_first(replacement, check_id(pinned))
-            return _document_with_id(replacement)
-
-        with target.transaction() as tx:
-            outcome = _write_first(tx, parsed, sort, replace, upserted if upsert else None)
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
-
-    def _update_many(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        update = parse_update(fields.required("update"), field="updateMany.update")
-        options = fields.options(("upsert", "pageState"))
-        upsert = options.boolean("upsert", False)
-        page_state = options.string("pageState") or None
-        after_key = _after_key(page_state, "updateMany.options.pageState")[0]
-        now_ms = self._now_ms()
-        matched = modified = 0
-        last_key: str | None = None
-        more = False
-        with target.transaction() as tx:
-            matches = _matches(tx, parsed, after_key=after_key)
-            for key, before in matches:
-                after = update.apply(before, inserting=False, now_ms=now_ms)
-                matched += 1
-                if not json_equal(before, after):
-                    tx.put(key, after)
-                    modified += 1
-                last_key = key
-                if matched == MAX_DOCUMENTS_PER_WRITE:
-                    more = next(matches, None) is not None
-                    break
-            status: JsonObject = {"matchedCount": matched, "modifiedCount": modified}
-            if matched == 0 and upsert and page_state is None:
-                document = self._upsert_from_update(parsed, update)()
-                _insert_new(tx, document)
-                status["upsertedId"] = document[ID_FIELD]
-        if more and last_key is not None:
-            status["moreData"] = True
-            status["nextPageState"] = encode_page_state(last_key, matched)
-        return CommandResult(status=status)
-
-    # Deletes -------------------------------------------------------------------------------------
-
-    def _delete_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        sort = parse_sort(fields.raw("sort"))
-        with target.transaction() as tx:
-            found = _first(tx, parsed, sort)
-            deleted = tx.delete(found[0]) if found else False
-        return CommandResult(status={"deletedCount": int(deleted)})
-
-    def _find_one_and_delete(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        with target.transaction() as tx:
-            found = _first(tx, parsed, sort)
-            if found:
-                tx.delete(found[0])
-        return CommandResult(
-            data={"document": _shaped(found[1] if found else None, projection)},
-            status={"deletedCount": int(found is not None)},
-        )
-
-    def _delete_many(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        with target.transaction() as tx:
-            if parsed.is_empty:
-                # As in the Data API, an empty filter truncates the collection and reports -1.
-                tx.delete_all()
-                return CommandResult(status={"deletedCount": -1})
-            matches = _matches(tx, parsed)
-            keys = [key for key, _ in islice(matches, MAX_DOCUMENTS_PER_WRITE)]
-            more = len(keys) == MAX_DOCUMENTS_PER_WRITE and next(matches, None) is not None
-            for key in keys:
-                tx.delete(key)
-        status: JsonObject = {"deletedCount": len(keys)}
-        if more:
-            status["moreData"] = True
-        return CommandResult(status=status)
-
-
-def _return_after(options: Fields, command: str) -> bool:
-    value = options.string("returnDocument") or "before"
-    if value not in ("before", "after"):
-        raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
-    return value == "after"
-
-
-def _insert_new(tx: _Writer, document: JsonObject) -> None:
-    try:
-        tx.insert(storage_key(document[ID_FIELD]), document)
-    except DocumentExists:
-        raise _already_exists(document[ID_FIELD]) from None
-
-
-class _Writer(_Source, Protocol):
-    """A write transaction on one collection (``storage.CollectionTransaction``)."""
-
-    def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def put(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def delete(self, doc_id: str) -> bool: ...
-
-    def delete_all(self) -> int: ...
-
-
-def _write_first(
-    tx: _Writer,
-    parsed: ParsedFilter,
-    sort: Sort | None,
-    change: Callable[[JsonObject], JsonObject],
-    upsert: Callable[[], JsonObject] | None,
-) -> _Outcome:
-    """Change the first matching document, or insert ``upsert()`` when none matches (if given).
-
-    This runs inside the caller's write transaction: the filter is tested against the document
-    as it is at the moment of the write, which makes a precondition in the filter a compare-and-set.
-    """
-    found = _first(tx, parsed, sort)
-    if found is not None:
-        key, before = found
-        after = change(before)
-        modified = not json_equal(before, after)
-        if modified:
-            tx.put(key, after)
-        return _Outcome(1, int(modified), before, after)
-    if upsert is None:
-        return _Outcome(0, 0, None, None)
-    document = upsert()
-    _insert_new(tx, document)
-    return _Outcome(0, 0, None, document, upserted_id=document[ID_FIELD], upserted=True)
-
-
-class _Target:
-    """One Data API collection: its keyspace and its name in the storage engine."""
-
-    def __init__(self, store: EmulatorStore, keyspace: str, storage_name: str) -> None:
-        self._store = store
-        self.keyspace = keyspace
-        self.storage_name = storage_name
-
-    def require(self) -> None:
-        """Raise NamespaceNotFound / CollectionNotFound unless the collection exists."""
-        if not self._store.collection_exists(self.keyspace, self.storage_name):
-            raise CollectionNotFound(self.keyspace, self.storage_name)
-
-    def reader(self) -> _StoreReader:
-        """Reads outside a write transaction."""
-        return _StoreReader(self._store, self.keyspace, self.storage_name)
-
-    def count(self) -> int:
-        """How many documents the collection holds."""
-        return self._store.count(self.keyspace, self.storage_name)
-
-    @contextmanager
-    def transaction(self) -> Iterator[_Writer]:
-        """A write transaction on the collection."""
-        with self._store.transaction(self.keyspace, self.storage_name) as tx:
-            yield tx
+        return ok()

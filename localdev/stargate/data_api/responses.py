@@ -18,13 +18,8 @@ from localdev.stargate.core.database import DatabaseClosed
 from localdev.stargate.core.routing import Request, Response, Route, json_response
 from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.values import JsonObject, parse_strict
-from localdev.stargate.data_api.commands import (
-    DEFAULT_PAGE_SIZE,
-    CollectionCommands,
-    CommandResult,
-    DatabaseCommands,
-    KeyspaceCommands,
-)
+from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE, CollectionCommands
+from localdev.stargate.data_api.commands import CommandResult, DatabaseCommands, KeyspaceCommands
 from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES, DataApiError, ErrorCode, ErrorNames
 
 DATA_API_PREFIX = "/api/json/v1"
