@@ -3,7 +3,8 @@
 Clients use ``http://host:port/api/json`` as their base URL, as they would use
 ``https://{db}-{region}.apps.astra.datastax.com/api/json``. Behaviour follows the real Data API's:
 HTTP 401 for a missing or rejected token, 415 for a body that is not declared JSON, 404/405 from the
-router, and HTTP 200 with an ``errors`` array for everything else that goes wrong.
+router, and HTTP 200 with an ``errors`` array for everything else that goes wrong. The contract is
+written down in ``docs/stores/data-api.md``.
 """
 
 from __future__ import annotations

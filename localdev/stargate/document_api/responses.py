@@ -1,7 +1,8 @@
 """The Stargate Document API v2 dialect: routes under ``/v2`` translated into storage-engine calls.
 
 Status codes and error bodies follow Stargate v1 (the developer-mode image): for instance a missing
-document is a 404 with no body.
+document is a 404 with no body. The contract is written down in ``docs/stores/document-api.md``; the
+route table ``ROUTES`` is also what ``COVERAGE.md`` lists.
 """
 
 from __future__ import annotations
