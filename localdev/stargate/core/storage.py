@@ -129,18 +129,14 @@ class CollectionTransaction:
 
         Writing between two documents is allowed: a later batch sees what was written.
         """
-        cursor_id = after_id
         size = max(1, batch_size)
-        while True:
-            query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
-            rows = self._conn.execute(
+
+        def fetch(query: str, bound: str) -> list[_Row]:
+            return self._conn.execute(
                 query, (self._namespace, self._collection, bound, self._now, size)
             ).fetchall()
-            for doc_id, body, expires_at in rows:
-                yield StoredDocument(doc_id, _decode(body), expires_at)
-            if len(rows) < size:
-                return
-            cursor_id = rows[-1][0]
+
+        return _scan(fetch, after_id, size)
 
     def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None:
         """Create a document; raises DocumentExists if a live one has this id."""
@@ -374,19 +370,13 @@ class EmulatorStore:
     def _scan_batches(
         self, namespace: str, collection: str, after_id: str | None, batch_size: int
     ) -> Iterator[StoredDocument]:
-        cursor_id = after_id
-        while True:
-            # ">= ''" on the first batch so that even an empty id is listed.
-            query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
+        def fetch(query: str, bound: str) -> list[_Row]:
             with self._db.read() as conn:
-                rows = conn.execute(
+                return conn.execute(
                     query, (namespace, collection, bound, self._clock(), batch_size)
                 ).fetchall()
-            for doc_id, body, expires_at in rows:
-                yield StoredDocument(doc_id, _decode(body), expires_at)
-            if len(rows) < batch_size:
-                return
-            cursor_id = rows[-1][0]
+
+        return _scan(fetch, after_id, batch_size)
 
     def count(self, namespace: str, collection: str) -> int:
         """Number of live documents in a collection."""
@@ -415,6 +405,25 @@ class EmulatorStore:
                 self._last_purge = now
         if due:
             self.purge_expired()
+
+
+_Row = tuple[str, str, float | None]  # id, body, expires_at
+
+
+def _scan(
+    fetch: Callable[[str, str], list[_Row]], after_id: str | None, batch_size: int
+) -> Iterator[StoredDocument]:
+    """Documents in id order after ``after_id``, one ``fetch(query, bound)`` per batch."""
+    cursor_id = after_id
+    while True:
+        # ">= ''" on the first batch so that even an empty id is listed.
+        query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
+        rows = fetch(query, bound)
+        for doc_id, body, expires_at in rows:
+            yield StoredDocument(doc_id, _decode(body), expires_at)
+        if len(rows) < batch_size:
+            return
+        cursor_id = rows[-1][0]
 
 
 def _namespace_exists(conn: sqlite3.Connection, namespace: str) -> bool:

@@ -367,45 +367,34 @@ class CollectionCommands:
         update = parse_update(fields.required("update"), field="updateOne.update")
         sort = parse_sort(fields.raw("sort"))
         upsert = fields.options().boolean("upsert", False)
+        outcome = self._update_first(target, parsed, sort, update, upsert=upsert)
+        return CommandResult(status=outcome.status())
+
+    def _update_first(
+        self, target: _Target, parsed: ParsedFilter, sort: Sort | None, update: Update, *, upsert: bool
+    ) -> _Outcome:
+        """Apply ``update`` to the first match (or upsert), in one write transaction."""
         now_ms = self._now_ms()
         with target.transaction() as tx:
-            outcome = _write_first(
+            return _write_first(
                 tx,
                 parsed,
                 sort,
                 lambda before: update.apply(before, inserting=False, now_ms=now_ms),
                 self._upsert_from_update(parsed, update) if upsert else None,
             )
-        return CommandResult(status=outcome.status())
 
     def _find_one_and_update(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
         update = parse_update(fields.required("update"), field="findOneAndUpdate.update")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options()
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndUpdate")
-        now_ms = self._now_ms()
-        with target.transaction() as tx:
-            outcome = _write_first(
-                tx,
-                parsed,
-                sort,
-                lambda before: update.apply(before, inserting=False, now_ms=now_ms),
-                self._upsert_from_update(parsed, update) if upsert else None,
-            )
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
+        clauses = _FindOneAnd.of(fields, "findOneAndUpdate")
+        outcome = self._update_first(target, parsed, clauses.sort, update, upsert=clauses.upsert)
+        return clauses.answer(outcome)
 
     def _find_one_and_replace(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
         replacement = check_document(fields.required("replacement"), field="replacement")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options()
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndReplace")
+        clauses = _FindOneAnd.of(fields, "findOneAndReplace")
 
         def replace(before: JsonObject) -> JsonObject:
             doc_id = before[ID_FIELD]
@@ -425,9 +414,8 @@ class CollectionCommands:
             return _document_with_id(replacement)
 
         with target.transaction() as tx:
-            outcome = _write_first(tx, parsed, sort, replace, upserted if upsert else None)
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
+            outcome = _write_first(tx, parsed, clauses.sort, replace, upserted if clauses.upsert else None)
+        return clauses.answer(outcome)
 
     def _update_many(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
@@ -503,11 +491,31 @@ class CollectionCommands:
         return CommandResult(status=status)
 
 
-def _return_after(options: Fields, command: str) -> bool:
-    value = options.string("returnDocument") or "before"
-    if value not in ("before", "after"):
-        raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
-    return value == "after"
+@dataclass(frozen=True)
+class _FindOneAnd:
+    """The clauses ``findOneAndUpdate`` and ``findOneAndReplace`` share, and how they answer."""
+
+    sort: Sort | None
+    projection: Projection | None
+    upsert: bool
+    return_after: bool
+
+    @classmethod
+    def of(cls, fields: Fields, command: str) -> _FindOneAnd:
+        """Read ``sort``, ``projection``, ``options.upsert`` and ``options.returnDocument``."""
+        sort = parse_sort(fields.raw("sort"))
+        projection = parse_projection(fields.raw("projection"))
+        options = fields.options()
+        upsert = options.boolean("upsert", False)
+        returned = options.string("returnDocument") or "before"
+        if returned not in ("before", "after"):
+            raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
+        return cls(sort, projection, upsert, returned == "after")
+
+    def answer(self, outcome: _Outcome) -> CommandResult:
+        """The document before or after the write (projected), and the counts."""
+        document = outcome.after if self.return_after else outcome.before
+        return CommandResult(data={"document": _shaped(document, self.projection)}, status=outcome.status())
 
 
 def _insert_new(tx: _Writer, document: JsonObject) -> None:
