@@ -26,7 +26,7 @@ from localdev.stargate.data_api.commands import (
     CommandResult,
     Fields,
     check_handlers,
-    parse_command,
+    command_fields,
     schema_errors,
 )
 from localdev.stargate.data_api.documents import (
@@ -244,7 +244,7 @@ class CollectionCommands:
         with schema_errors(keyspace, collection):
             if name in self._handlers:
                 target.require()
-            fields = parse_command("collection", name, payload)
+            fields = command_fields("collection", name, payload)
             return self._handlers[name](target, fields)
 
     def _now_ms(self) -> int:

@@ -134,7 +134,7 @@ class Fields:
 Handler = Callable[[Fields], CommandResult]
 
 
-def parse_command(level: Level, name: str, payload: JsonObject) -> Fields:
+def command_fields(level: Level, name: str, payload: JsonObject) -> Fields:
     """The fields of a command this level runs; ``COMMAND_UNKNOWN`` for any other name."""
     specs = specs_at(level)
     spec = specs.get(name)
@@ -199,7 +199,7 @@ class DatabaseCommands:
 
     def run(self, name: str, payload: JsonObject) -> CommandResult:
         """Run one command."""
-        fields = parse_command("database", name, payload)
+        fields = command_fields("database", name, payload)
         return self._handlers[name](fields)
 
     def _create(self, fields: Fields) -> CommandResult:
@@ -238,7 +238,7 @@ class KeyspaceCommands:
         with schema_errors(keyspace):
             if not self._store.namespace_exists(keyspace):
                 raise NamespaceNotFound(keyspace)
-            fields = parse_command("keyspace", name, payload)
+            fields = command_fields("keyspace", name, payload)
             return self._handlers[name](keyspace, fields)
 
     def _create(self, keyspace: str, fields: Fields) -> CommandResult:
