@@ -19,7 +19,13 @@ from itertools import islice
 from typing import Protocol
 
 from localdev.stargate.core.page_state import decode_page_state, encode_page_state
-from localdev.stargate.core.storage import CollectionNotFound, DocumentExists, EmulatorStore, StoredDocument
+from localdev.stargate.core.storage import (
+    CollectionNotFound,
+    CollectionTransaction,
+    DocumentExists,
+    EmulatorStore,
+    StoredDocument,
+)
 from localdev.stargate.core.values import JsonObject, JsonValue, json_equal
 from localdev.stargate.data_api.commands import (
     STORAGE_PREFIX,
@@ -185,7 +191,7 @@ class _InsertAttempt:
             return cls(doc_id, None, problem=error)
         return cls(document[ID_FIELD], document)
 
-    def run(self, tx: _Writer) -> None:
+    def run(self, tx: CollectionTransaction) -> None:
         """Insert the document, or record why not."""
         self.error = self.problem
         if self.document is not None:
@@ -518,27 +524,15 @@ class _FindOneAnd:
         return CommandResult(data={"document": _shaped(document, self.projection)}, status=outcome.status())
 
 
-def _insert_new(tx: _Writer, document: JsonObject) -> None:
+def _insert_new(tx: CollectionTransaction, document: JsonObject) -> None:
     try:
         tx.insert(storage_key(document[ID_FIELD]), document)
     except DocumentExists:
         raise _already_exists(document[ID_FIELD]) from None
 
 
-class _Writer(_Source, Protocol):
-    """A write transaction on one collection (``storage.CollectionTransaction``)."""
-
-    def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def put(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def delete(self, doc_id: str) -> bool: ...
-
-    def delete_all(self) -> int: ...
-
-
 def _write_first(
-    tx: _Writer,
+    tx: CollectionTransaction,
     parsed: ParsedFilter,
     sort: Sort | None,
     change: Callable[[JsonObject], JsonObject],
@@ -586,7 +580,7 @@ class _Target:
         return self._store.count(self.keyspace, self.storage_name)
 
     @contextmanager
-    def transaction(self) -> Iterator[_Writer]:
+    def transaction(self) -> Iterator[CollectionTransaction]:
         """A write transaction on the collection."""
         with self._store.transaction(self.keyspace, self.storage_name) as tx:
             yield tx
