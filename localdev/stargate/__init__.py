@@ -10,6 +10,11 @@ Data API (``/api/json/v1/...``) over SQLite::
     server.stop()
 
 or from a shell: ``python -m localdev.stargate --port 8082 --data-dir .local-data``.
+
+Layout: ``core/`` (HTTP server, routing, SQLite storage, tokens and auth, health, and the JSON values,
+paths, filters and page states both dialects share), ``document_api/`` and ``data_api/`` (one
+subpackage per dialect: request handling, models, errors), ``server.py`` (roles and ports).
+``python -m localdev.stargate.coverage`` prints what is emulated (``COVERAGE.md``).
 """
 
 from localdev.stargate.server import (

@@ -9,9 +9,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from localdev.stargate.data_api import MAX_PAGE_SIZE
-from localdev.stargate.data_api_errors import ERROR_NAME_STYLES
-from localdev.stargate.data_commands import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES
+from localdev.stargate.data_api.responses import MAX_PAGE_SIZE
 from localdev.stargate.server import Role, RunningServer, open_backend, start_in_thread
 
 

@@ -60,9 +60,10 @@ docker info >/dev/null 2>&1 || { log "no Docker engine answers; run scripts/dock
 # The application part and its fingerprint: an image built from the same sources is not rebuilt.
 APP=$CACHE/app
 rm -rf "$APP"
-mkdir -p "$APP/opt/orders/localdev/stargate"
+mkdir -p "$APP/opt/orders/localdev"
 cp localdev/__init__.py "$APP/opt/orders/localdev/"
-cp localdev/stargate/*.py "$APP/opt/orders/localdev/stargate/"
+# The package with its subpackages (core, document_api, data_api), Python files only.
+(cd localdev && find stargate -name '*.py' -print0 | xargs -0 cp --parents -t "$APP/opt/orders/localdev/")
 SOURCE_SHA=$( (cd "$APP" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$SUITE $ARCH") | sha256sum | cut -c1-16)
 if [ "$(docker image inspect -f '{{index .Config.Labels "orders.source-sha"}}' "$IMAGE" 2>/dev/null)" = "$SOURCE_SHA" ] \
   && [ "${REBUILD_ROOTFS:-0}" != 1 ]; then

@@ -15,7 +15,7 @@ Data API given here.
 run ends with a line naming the backends that ran (``contract_support/backend_report.py``).
 
 Against the embedded server every request astrapy sends during a test is checked against the
-coverage table in ``localdev/stargate/README.md`` (see ``coverage.py``).
+coverage table in ``localdev/stargate/COVERAGE.md`` (see ``coverage.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The embedded server's coverage table (``localdev/stargate/README.md``), and what astrapy really sends.
+"""The embedded server's coverage table (``localdev/stargate/COVERAGE.md``), and what astrapy really sends.
 
 The table has one row per Data API command: the fields and options the server emulates, those it
 accepts without effect, and those it refuses (with the error code), or "the command" when it refuses
@@ -19,16 +19,15 @@ import re
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from astrapy.event_observers import ObservableEvent, ObservableRequest, ObservableResponse, Observer
 
-from localdev.stargate.data_api_errors import ErrorCode
+from localdev.stargate.coverage import COVERAGE_FILE, DATA_API_HEADING
+from localdev.stargate.data_api.catalog import WHOLE_COMMAND
+from localdev.stargate.data_api.exceptions import ErrorCode
 
-README = Path(__file__).parents[2] / "localdev" / "stargate" / "README.md"
-TABLE_HEADING = "### Coverage, command by command"
-WHOLE_COMMAND = "the command"
+TABLE_HEADING = DATA_API_HEADING
 _CURRENT_NAME = {code.legacy_name: code.name for code in ErrorCode if code.legacy_name}
 
 
@@ -47,8 +46,8 @@ class CommandCoverage:
 @cache
 def coverage_table() -> dict[str, CommandCoverage]:
     """The table, command name -> its row (a row may name several commands)."""
-    text = README.read_text()
-    assert TABLE_HEADING in text, f"{README} lost its coverage table ({TABLE_HEADING!r})"
+    text = COVERAGE_FILE.read_text()
+    assert TABLE_HEADING in text, f"{COVERAGE_FILE} lost its coverage table ({TABLE_HEADING!r})"
     lines = text[text.index(TABLE_HEADING) :].splitlines()
     first = next(n for n, line in enumerate(lines) if line.startswith("|"))
     rows = list(itertools.takewhile(lambda line: line.startswith("|"), lines[first:]))

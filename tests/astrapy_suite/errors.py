@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from astrapy.exceptions import DataAPIHttpException, DataAPIResponseException
 
-from localdev.stargate.data_api_errors import ErrorCode
+from localdev.stargate.data_api.exceptions import ErrorCode
 
 # The real server renamed several codes in 2026 (COLLECTION_NOT_EXIST -> UNKNOWN_COLLECTION_OR_TABLE, ...);
 # older Astra databases and Data API images still send the old names.

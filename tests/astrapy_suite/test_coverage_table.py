@@ -1,4 +1,4 @@
-"""The coverage table in ``localdev/stargate/README.md`` agrees with the server, and its check works.
+"""The coverage table in ``localdev/stargate/COVERAGE.md`` agrees with the server, and its check works.
 
 The server names what it knows in its refusals: ``COMMAND_UNKNOWN`` lists a level's commands and
 ``COMMAND_FIELD_UNKNOWN`` a command's fields (or options), so every command, field and option the

@@ -666,6 +666,39 @@ def test_update_operators_change_the_document(data_api: DataApiClient, orders: s
     assert body["status"] == {"matchedCount": 1, "modifiedCount": 1}
 
 
+def test_the_array_rename_and_date_operators_change_the_document(
+    data_api: DataApiClient, orders: str
+) -> None:
+    # No client of this project sends these; they stay because `make stargate` is a local Astra for any
+    # Data API client, and the coverage table lists them as emulated.
+    _insert(
+        data_api,
+        orders,
+        {"_id": "o1", "last": [1, 2, 3], "first": [1, 2, 3], "tags": ["a", "b", "a"], "old": 7},
+    )
+
+    body = data_api.run(
+        orders,
+        "findOneAndUpdate",
+        {
+            "filter": {"_id": "o1"},
+            "update": {
+                "$pop": {"last": 1, "first": -1},
+                "$pullAll": {"tags": ["a"]},
+                "$rename": {"old": "new"},
+                "$currentDate": {"seen": True},
+            },
+            "options": {"returnDocument": "after"},
+        },
+    )
+
+    document = body["data"]["document"]
+    seen = document.pop("seen")
+    assert document == {"_id": "o1", "last": [1, 2], "first": [2, 3], "tags": ["b"], "new": 7}
+    assert set(seen) == {"$date"}
+    assert isinstance(seen["$date"], int)
+
+
 @pytest.mark.parametrize(
     ("update", "code"),
     [

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal, get_args
 
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core.values import JsonObject, JsonValue
 
 ErrorNames = Literal["current", "legacy"]
 ERROR_NAME_STYLES: tuple[str, ...] = get_args(ErrorNames)
@@ -93,6 +93,8 @@ class ErrorCode(enum.Enum):
     # Server side
     TIMEOUT_WRITING_DATA = ("SERVER", "DATABASE", "Timeout writing data", "SERVER_DRIVER_TIMEOUT")
     UNAVAILABLE_DATABASE = ("SERVER", "DATABASE", "Database unavailable", "SERVER_NO_NODE_AVAILABLE")
+    # Never sent here (SQLite serializes writes, so no race is lost), but kept: the astrapy suite reads
+    # real servers' answers through this catalogue's legacy names (CONCURRENCY_FAILURE).
     FAILED_CONCURRENT_OPERATIONS = (
         "SERVER",
         "DATABASE",

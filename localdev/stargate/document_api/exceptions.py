@@ -1,23 +1,13 @@
-"""The error bodies of the Stargate APIs, each built in one place."""
+"""The Document API's errors: ``{"description": ..., "code": status}`` bodies, each built in one place."""
 
 from __future__ import annotations
 
-from localdev.stargate.routing import ApiError, empty_response, json_response
+from localdev.stargate.core.routing import ApiError, empty_response, json_response
 
 
 def docs_error(status: int, description: str) -> ApiError:
     """The Document API's error: ``{"description": ..., "code": status}``."""
     return ApiError(json_response(status, {"description": description, "code": status}))
-
-
-def auth_error(status: int, description: str) -> ApiError:
-    """The auth API's error, which has no ``code`` field."""
-    return ApiError(json_response(status, {"description": description}))
-
-
-def malformed_json() -> ApiError:
-    """What v1's web framework answers when a body is not JSON."""
-    return ApiError(json_response(400, {"code": 400, "message": "Unable to process JSON"}))
 
 
 def document_not_found() -> ApiError:

@@ -7,32 +7,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from localdev.stargate.data_api_errors import DataApiError, ErrorCode
-from localdev.stargate.data_documents import ID_FIELD, Path, get_at, parse_path, total_order
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core import paths as core_paths
+from localdev.stargate.core.values import JsonObject, JsonValue, total_order
+from localdev.stargate.data_api.documents import ID_FIELD, Path, get_at, parse_path
+from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode
 
 _Item = TypeVar("_Item")
 
-# A selection tree: for each field name, None (the whole value) or a deeper selection.
-_Tree = dict[str, "_Tree | None"]
+_Tree = core_paths.Selection[str]
 
 
 def _projection_error(problem: str) -> DataApiError:
     return DataApiError(
         ErrorCode.UNSUPPORTED_PROJECTION_PARAM, f"Unsupported projection parameter: {problem}."
     )
-
-
-def _add(tree: _Tree, path: Path) -> None:
-    head, rest = path[0], path[1:]
-    if head in tree and tree[head] is None:
-        return  # the whole value is already selected
-    if not rest:
-        tree[head] = None
-        return
-    deeper = tree.setdefault(head, {})
-    assert deeper is not None
-    _add(deeper, rest)
 
 
 def _include(value: JsonObject, tree: _Tree) -> JsonObject:
@@ -120,7 +108,7 @@ def parse_projection(raw: JsonValue) -> Projection | None:
     tree: _Tree = {}
     for field in flags:
         try:
-            _add(tree, parse_path(field))
+            core_paths.select(tree, parse_path(field))
         except ValueError as error:
             raise _projection_error(str(error)) from None
     return Projection(inclusion, tree, include_id)

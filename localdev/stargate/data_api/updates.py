@@ -11,20 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from localdev.stargate.data_api_errors import DataApiError, ErrorCode, field_invalid, update_error
-from localdev.stargate.data_documents import (
+from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, json_equal, total_order
+from localdev.stargate.data_api.documents import (
     ID_FIELD,
     Path,
     PathConflict,
     check_document,
     get_at,
-    json_equal,
     parse_path,
     set_at,
-    total_order,
     unset_at,
 )
-from localdev.stargate.json_types import JsonArray, JsonObject, JsonValue
+from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, field_invalid, update_error
 
 _OPERATORS = (
     "$set",

@@ -3,32 +3,25 @@
 Clients use ``http://host:port/api/json`` as their base URL, as they would use
 ``https://{db}-{region}.apps.astra.datastax.com/api/json``. Behaviour follows the real Data API's:
 HTTP 401 for a missing or rejected token, 415 for a body that is not declared JSON, 404/405 from the
-router, and HTTP 200 with an ``errors`` array for everything else that goes wrong.
+router, and HTTP 200 with an ``errors`` array for everything else that goes wrong. The contract is
+written down in ``docs/stores/data-api.md``.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NoReturn
 
-from localdev.stargate.auth import TOKEN_HEADER, TokenAuthority
-from localdev.stargate.data_api_errors import ERROR_NAME_STYLES, DataApiError, ErrorCode, ErrorNames
-from localdev.stargate.data_commands import (
-    DEFAULT_PAGE_SIZE,
-    CollectionCommands,
-    CommandResult,
-    DatabaseCommands,
-    KeyspaceCommands,
-)
-from localdev.stargate.database import DatabaseClosed
-from localdev.stargate.json_types import JsonObject, JsonValue
-from localdev.stargate.routing import Request, Response, Route, json_response
-from localdev.stargate.storage import DocumentStore
+from localdev.stargate.core.auth import TOKEN_HEADER, TokenAuthority
+from localdev.stargate.core.database import DatabaseClosed
+from localdev.stargate.core.routing import Request, Response, Route, json_response
+from localdev.stargate.core.storage import EmulatorStore
+from localdev.stargate.core.values import JsonObject, parse_strict
+from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE, CollectionCommands
+from localdev.stargate.data_api.commands import CommandResult, DatabaseCommands, KeyspaceCommands
+from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES, DataApiError, ErrorCode, ErrorNames
 
 DATA_API_PREFIX = "/api/json/v1"
 DATA_API_TOKEN_HEADER = "Token"  # noqa: S105 - a header name, not a secret
@@ -60,21 +53,10 @@ class DataApiSettings:
             raise ValueError(f"data_api_error_names must be one of {choices}, got {self.error_names!r}")
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise ValueError(name)  # NaN and Infinity are not JSON
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(text)  # 1e999 would otherwise become infinity
-    return value
-
-
 def parse_command(body: bytes) -> tuple[str, JsonObject]:
     """The command name and its payload: a body must be a JSON object with exactly one key."""
     try:
-        value: JsonValue = json.loads(body, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = parse_strict(body, finite_numbers=True)
     except (ValueError, RecursionError) as error:
         raise DataApiError(
             ErrorCode.REQUEST_NOT_JSON, f"Request not valid JSON, problem: {error.__class__.__name__}."
@@ -113,7 +95,7 @@ class DataApi:
 
     def __init__(
         self,
-        store: DocumentStore,
+        store: EmulatorStore,
         authority: TokenAuthority,
         settings: DataApiSettings | None = None,
         *,

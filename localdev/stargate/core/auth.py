@@ -1,4 +1,8 @@
-"""The auth API (``POST /v1/auth``) and the token check every ``/v2`` and Data API call goes through."""
+"""Who may call: Stargate's auth API (``POST /v1/auth``) and the token check both dialects use.
+
+``TokenAuthority.rejection`` says whether a token is accepted; each dialect turns a rejection into
+its own 401 (the Document API's ``X-Cassandra-Token`` error, the Data API's ``errors`` body).
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,11 @@ import hmac
 import uuid
 from collections.abc import Mapping
 
-from localdev.stargate.document_rules import parse_json
-from localdev.stargate.errors import auth_error, malformed_json, unauthorized
-from localdev.stargate.routing import Request, Response, Route, json_response
-from localdev.stargate.tokens import TokenStore
+from localdev.stargate.core.routing import ApiError, Request, Response, Route, json_response, malformed_json
+from localdev.stargate.core.tokens import TokenStore
+from localdev.stargate.core.values import parse_strict
 
 TOKEN_HEADER = "X-Cassandra-Token"  # noqa: S105 - a header name, not a secret
-
-
 CREDENTIALS_TOKEN_PREFIX = "Cassandra:"  # noqa: S105 - a token format, not a secret
 
 
@@ -82,12 +83,6 @@ class TokenAuthority:
         same_password = hmac.compare_digest(password.encode(), self._password.encode())
         return same_user and same_password
 
-    def authorize(self, request: Request) -> None:
-        """Check ``X-Cassandra-Token``: return quietly, or raise the 401 that Stargate v1 would answer."""
-        reason = self.rejection((request.header(TOKEN_HEADER) or "").strip())
-        if reason is not None:
-            raise unauthorized(reason)
-
 
 class AuthApi:
     """``POST /v1/auth``: trade the developer-mode credentials for a token."""
@@ -104,17 +99,25 @@ class AuthApi:
 
     def create_token(self, request: Request, _params: Mapping[str, str]) -> Response:
         """201 ``{"authToken": "<uuid>"}``; 400 without credentials, 401 with wrong ones."""
-        credentials = parse_json(request.body) if request.body.strip() else None
+        try:
+            credentials = parse_strict(request.body) if request.body.strip() else None
+        except (ValueError, RecursionError):
+            raise malformed_json() from None
         if credentials is not None and not isinstance(credentials, dict):
             raise malformed_json()
         credentials = credentials or {}
         username, password = credentials.get("username"), credentials.get("password")
         if not isinstance(username, str) or not username:
-            raise auth_error(400, "Must provide username in request")
+            raise _auth_error(400, "Must provide username in request")
         if not isinstance(password, str) or not password:
-            raise auth_error(400, "Must provide password in request")
+            raise _auth_error(400, "Must provide password in request")
         if username != self._username or password != self._password:
-            raise auth_error(
+            raise _auth_error(
                 401, f"Failed to create token: Provided username {username} and/or password are incorrect"
             )
         return json_response(201, {"authToken": self._tokens.issue(username)})
+
+
+def _auth_error(status: int, description: str) -> ApiError:
+    """The auth API's error body, which (unlike the Document API's) has no ``code`` field."""
+    return ApiError(json_response(status, {"description": description}))

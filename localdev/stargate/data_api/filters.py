@@ -1,9 +1,9 @@
 """Data API filters (``{"status": "PENDING", "total": {"$gt": 10}}``): parsed once, then matched per document.
 
-The combinators (``AllOf``, ``AnyOf``, ``Negation``) are the Document API's from ``filters.py``; the
-field tests differ because the Data API follows Mongo: a bare value or ``$eq`` also matches an array
-that contains it, ``$ne``/``$nin`` match documents without the field, ``$exists`` takes ``true`` or
-``false``, and numbers are compared exactly (no conversion to doubles).
+The filter tree is the core's (``core/filters.py``); the operator tests differ from the Document
+API's because the Data API follows Mongo: a bare value or ``$eq`` also matches an array that
+contains it, ``$ne``/``$nin`` match documents without the field, ``$exists`` takes ``true`` or
+``false``, ``$all`` and ``$size`` exist, and numbers are compared exactly (no conversion to doubles).
 """
 
 from __future__ import annotations
@@ -11,32 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from localdev.stargate.data_api_errors import filter_invalid, filter_unsupported
-from localdev.stargate.data_documents import (
-    ID_FIELD,
-    Path,
+from localdev.stargate.core.filters import AllOf, AnyOf, Everything, FieldCondition, Filter, Negation, all_of
+from localdev.stargate.core.values import (
+    JsonObject,
+    JsonValue,
     compare_same_kind,
     extended_kind,
     json_equal,
     kind_of,
-    parse_path,
-    resolve,
 )
-from localdev.stargate.filters import AllOf, AnyOf, Filter, Negation
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.data_api.documents import ID_FIELD, Path, parse_path, resolve
+from localdev.stargate.data_api.exceptions import filter_invalid, filter_unsupported
 
 # Operators the Data API has but this server does not emulate get FILTER_UNSUPPORTED_OPERATOR, like
 # any other unknown operator.
 _ORDERABLE_KINDS = ("number", "string", "boolean", "$date")
-
-
-@dataclass(frozen=True)
-class Everything(Filter):
-    """The empty filter ``{}``."""
-
-    def matches(self, document: JsonValue) -> bool:
-        """Always true."""
-        return True
 
 
 def _equals_or_contains(value: JsonValue, operand: JsonValue) -> bool:
@@ -88,19 +77,6 @@ _TESTS: dict[str, Callable[[list[JsonValue], JsonValue], bool]] = {
         isinstance(value, list) and len(value) == operand for value in values
     ),
 }
-
-
-@dataclass(frozen=True)
-class FieldTest(Filter):
-    """One operator applied to the values at one dotted path."""
-
-    path: Path
-    operator: str
-    operand: JsonValue
-
-    def matches(self, document: JsonValue) -> bool:
-        """Apply the operator to whatever the path reaches."""
-        return _TESTS[self.operator](resolve(document, self.path), self.operand)
 
 
 @dataclass(frozen=True)
@@ -174,9 +150,7 @@ class _Parser:
                 raise filter_unsupported(key)
             else:
                 parts.extend(self.field(key, value, top=top))
-        if not parts:
-            return Everything()
-        return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+        return all_of(parts)
 
     def field(self, name: str, value: JsonValue, *, top: bool) -> list[Filter]:
         try:
@@ -192,7 +166,9 @@ class _Parser:
         for operator, operand in conditions.items():
             if operator not in _TESTS:
                 raise filter_unsupported(operator)
-            tests.append(FieldTest(path, operator, _check_operand(name, operator, operand)))
+            tests.append(
+                FieldCondition(path, _TESTS[operator], _check_operand(name, operator, operand), resolve)
+            )
             if top:
                 self._remember(path, operator, operand)
         return tests

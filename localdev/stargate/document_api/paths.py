@@ -1,7 +1,8 @@
 """Document paths: ``a.b.[0]`` in ``where`` and ``fields``, ``/a/b/[0]`` after a document id.
 
 Field names may not contain ``[`` or ``.``, so both spellings split unambiguously. ``*`` stands for
-any key and ``[*]`` for any array element (globs are only meaningful for reading).
+any key and ``[*]`` for any array element (globs are only meaningful for reading). Writes follow
+Stargate: writing past the end of an array pads it with nulls, deleting an element removes it.
 """
 
 from __future__ import annotations
@@ -10,9 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from localdev.stargate.document_rules import MAX_ARRAY_LENGTH, check_field_name
-from localdev.stargate.errors import docs_error
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core import paths as core_paths
+from localdev.stargate.core.values import JsonObject, JsonValue
+from localdev.stargate.document_api.documents import MAX_ARRAY_LENGTH, check_field_name
+from localdev.stargate.document_api.exceptions import docs_error
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,6 @@ def parse_segments(parts: Sequence[str]) -> Path:
     return path
 
 
-def has_glob(path: Path) -> bool:
-    """Whether the path contains ``*`` or ``[*]``."""
-    return any(isinstance(segment, AnyKey | AnyIndex) for segment in path)
-
-
 def _children(value: JsonValue, segment: Segment) -> list[JsonValue]:
     if isinstance(value, dict):
         if isinstance(segment, Key):
@@ -105,18 +102,14 @@ def _children(value: JsonValue, segment: Segment) -> list[JsonValue]:
     return []
 
 
-def resolve(value: JsonValue, path: Path) -> list[JsonValue]:
+def resolve(value: JsonValue, path: Sequence[Segment]) -> list[JsonValue]:
     """Every value the path reaches (several with globs, none when it leads nowhere)."""
-    found = [value]
-    for segment in path:
-        found = [child for parent in found for child in _children(parent, segment)]
-    return found
+    return core_paths.resolve(value, path, _children)
 
 
 def get_at(value: JsonValue, path: Path) -> tuple[bool, JsonValue]:
     """``(True, value)`` at a glob-free path, or ``(False, None)`` when nothing is there."""
-    found = resolve(value, path)
-    return (True, found[0]) if found else (False, None)
+    return core_paths.get_at(value, path, _children)
 
 
 def set_at(root: JsonValue, path: Path, new: JsonValue) -> JsonValue:
@@ -161,20 +154,7 @@ def delete_at(root: JsonValue, path: Path) -> JsonValue:
     return root
 
 
-# A selection tree: for each segment, either None (take the whole value) or a deeper selection.
-_Selection = dict[Segment, "_Selection | None"]
-
-
-def _add(selection: _Selection, path: Path) -> None:
-    head, rest = path[0], path[1:]
-    if head in selection and selection[head] is None:
-        return
-    if not rest:
-        selection[head] = None
-        return
-    deeper = selection.setdefault(head, {})
-    assert deeper is not None
-    _add(deeper, rest)
+_Selection = core_paths.Selection[Segment]
 
 
 def _merge(selections: Iterable[_Selection | None]) -> _Selection | None:
@@ -223,6 +203,6 @@ def project(value: JsonValue, paths: Sequence[Path]) -> JsonValue:
     selection: _Selection = {}
     for path in paths:
         if path:
-            _add(selection, path)
+            core_paths.select(selection, path)
     found, picked = _project(value, selection)
     return picked if found else {}

@@ -1,10 +1,4 @@
-"""The Data API's commands, level by level, over the storage engine (no HTTP here).
-
-Data API collections live in the engine's ``collections`` under ``data_api:<name>``: the keyspace is
-shared with the Document API (a keyspace made through either dialect exists for both), but the
-collections are not, because the two keep numbers differently (the Document API turns every number
-into a double, the Data API keeps integers exactly). The Document API cannot spell a name with
-``:``, so neither dialect ever sees the other's collections.
+"""The Data API's collection-level commands (documents), over the storage engine (no HTTP here).
 
 Documents are stored under ``storage_key(_id)`` (the ``_id``'s canonical JSON) and listed in that
 order, so ``find`` pages with "the last key seen" as its cursor: every document is visited exactly
@@ -15,47 +9,46 @@ the same precondition can never both match.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from typing import Protocol
 
-from localdev.stargate.data_api_errors import (
-    DataApiError,
-    ErrorCode,
-    ErrorNames,
-    field_invalid,
+from localdev.stargate.core.page_state import decode_page_state, encode_page_state
+from localdev.stargate.core.storage import (
+    CollectionNotFound,
+    CollectionTransaction,
+    DocumentExists,
+    EmulatorStore,
+    StoredDocument,
 )
-from localdev.stargate.data_documents import (
+from localdev.stargate.core.values import JsonObject, JsonValue, json_equal
+from localdev.stargate.data_api.commands import (
+    STORAGE_PREFIX,
+    CommandResult,
+    Fields,
+    check_handlers,
+    command_fields,
+    schema_errors,
+)
+from localdev.stargate.data_api.documents import (
     ID_FIELD,
     PathConflict,
     check_document,
     check_id,
-    json_equal,
     set_at,
     storage_key,
     with_id_first,
 )
-from localdev.stargate.data_filters import ParsedFilter, parse_filter
-from localdev.stargate.data_query import Projection, Sort, parse_projection, parse_sort
-from localdev.stargate.data_updates import Update, parse_update
-from localdev.stargate.json_types import JsonObject, JsonValue
-from localdev.stargate.storage import (
-    CollectionNotFound,
-    DocumentExists,
-    DocumentStore,
-    NamespaceNotFound,
-    StoredDocument,
-)
+from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, field_invalid
+from localdev.stargate.data_api.filters import ParsedFilter, parse_filter
+from localdev.stargate.data_api.query import Projection, Sort, parse_projection, parse_sort
+from localdev.stargate.data_api.updates import Update, parse_update
 
-STORAGE_PREFIX = "data_api:"
 DEFAULT_PAGE_SIZE = 20
 MAX_INSERT_MANY = 100
 # updateMany and deleteMany change at most this many documents per call, then answer moreData.
@@ -63,239 +56,9 @@ MAX_DOCUMENTS_PER_WRITE = 20
 MAX_COUNT = 1000
 # A sorted read sorts at most this many matching documents in memory.
 MAX_SORTED_CANDIDATES = 10_000
-_NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
-_PAGE_STATE_VERSION = "k1"
 
 
-@dataclass
-class CommandResult:
-    """What a command answers: ``status``, ``data`` and ``errors``, each left out when empty."""
-
-    status: JsonObject | None = None
-    data: JsonObject | None = None
-    errors: list[DataApiError] = field(default_factory=list)
-
-    def to_json(self, names: ErrorNames) -> JsonObject:
-        """The response body."""
-        body: JsonObject = {}
-        if self.data is not None:
-            body["data"] = self.data
-        if self.status is not None:
-            body["status"] = self.status
-        if self.errors:
-            body["errors"] = [error.to_json(names) for error in self.errors]
-        return body
-
-
-def _ok() -> CommandResult:
-    return CommandResult(status={"ok": 1})
-
-
-# Reading a command's fields -----------------------------------------------------------------------
-
-
-class Fields:
-    """The fields of a command (or of its ``options``), refusing names the command does not know."""
-
-    def __init__(self, where: str, values: JsonObject, known: Collection[str]) -> None:
-        """``where`` names the object in error messages (``find``, ``find.options``)."""
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise DataApiError(
-                ErrorCode.COMMAND_FIELD_UNKNOWN,
-                f"Command field '{where}.{unknown[0]}' not recognized: known fields are "
-                f"{', '.join(sorted(known)) or 'none'}.",
-            )
-        self._where = where
-        self._values = values
-
-    def _name(self, name: str) -> str:
-        return f"{self._where}.{name}"
-
-    def raw(self, name: str) -> JsonValue:
-        """The value as sent; None when absent or null."""
-        return self._values.get(name)
-
-    def required(self, name: str) -> JsonValue:
-        """The value, which must be present and not null."""
-        value = self._values.get(name)
-        if value is None:
-            raise field_invalid(self._name(name), "must not be null")
-        return value
-
-    def options(self, known: Collection[str]) -> Fields:
-        """The ``options`` object (empty when absent)."""
-        raw = self._values.get("options")
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise field_invalid(self._name("options"), "must be a JSON object")
-        return Fields(self._name("options"), raw, known)
-
-    def boolean(self, name: str, default: bool) -> bool:
-        """A true/false field."""
-        value = self._values.get(name)
-        if value is None:
-            return default
-        if not isinstance(value, bool):
-            raise field_invalid(self._name(name), "must be true or false")
-        return value
-
-    def integer(self, name: str, minimum: int) -> int | None:
-        """A whole-number field of at least ``minimum``; None when absent."""
-        value = self._values.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            raise field_invalid(self._name(name), f"must be an integer of at least {minimum}")
-        return value
-
-    def string(self, name: str) -> str | None:
-        """A text field; None when absent."""
-        value = self._values.get(name)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise field_invalid(self._name(name), "must be a string")
-        return value
-
-    def name(self, field_name: str = "name") -> str:
-        """A keyspace or collection name: 1 to 48 letters, digits or underscores."""
-        value = self.required(field_name)
-        if not isinstance(value, str) or not _NAME.fullmatch(value):
-            raise field_invalid(self._name(field_name), "must be 1 to 48 letters, digits or underscores")
-        return value
-
-
-def _unknown_command(name: str, level: str, known: Collection[str]) -> DataApiError:
-    return DataApiError(
-        ErrorCode.COMMAND_UNKNOWN,
-        f"Command '{name}' is not a {level} command recognized by Data API. "
-        f"Data API supports the following {level} commands: {', '.join(sorted(known))}.",
-    )
-
-
-Handler = Callable[[Fields], CommandResult]
-
-
-def _dispatch(
-    handlers: Mapping[str, tuple[Collection[str], Handler]], level: str, name: str, payload: JsonObject
-) -> CommandResult:
-    if name not in handlers:
-        raise _unknown_command(name, level, handlers)
-    known, handler = handlers[name]
-    return handler(Fields(name, payload, known))
-
-
-# Schema errors -----------------------------------------------------------------------------------
-
-
-def unknown_keyspace(keyspace: str) -> DataApiError:
-    """The error for a keyspace that does not exist."""
-    return DataApiError(
-        ErrorCode.UNKNOWN_KEYSPACE,
-        f"The command tried to use a Keyspace that does not exist in the Database. "
-        f"The keyspace used by the command: {keyspace}.",
-    )
-
-
-@contextmanager
-def _schema_errors(keyspace: str, collection: str = "") -> Iterator[None]:
-    try:
-        yield
-    except NamespaceNotFound:
-        raise unknown_keyspace(keyspace) from None
-    except CollectionNotFound:
-        raise DataApiError(
-            ErrorCode.UNKNOWN_COLLECTION_OR_TABLE,
-            f"No collection or table with name '{collection}' exists in keyspace '{keyspace}'.",
-        ) from None
-
-
-# General and keyspace levels ---------------------------------------------------------------------
-
-
-class DatabaseCommands:
-    """``/v1``: keyspaces (and their deprecated ``*Namespace*`` names)."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        """Serve the keyspaces of ``store``."""
-        self._store = store
-
-    def run(self, name: str, payload: JsonObject) -> CommandResult:
-        """Run one command."""
-        handlers: dict[str, tuple[Collection[str], Handler]] = {}
-        for noun, listing in (("Keyspace", "keyspaces"), ("Namespace", "namespaces")):
-            handlers[f"create{noun}"] = (("name", "options"), self._create)
-            handlers[f"drop{noun}"] = (("name",), self._drop)
-            handlers[f"find{noun}s"] = ((), self._lister(listing))
-        return _dispatch(handlers, "general", name, payload)
-
-    def _create(self, fields: Fields) -> CommandResult:
-        name = fields.name()
-        fields.options(("replication",))  # accepted, meaningless for one local node
-        self._store.create_namespace(name)
-        return _ok()
-
-    def _drop(self, fields: Fields) -> CommandResult:
-        self._store.drop_namespace(fields.name())
-        return _ok()
-
-    def _lister(self, key: str) -> Handler:
-        def find(_fields: Fields) -> CommandResult:
-            names: list[JsonValue] = list(self._store.list_namespaces())
-            return CommandResult(status={key: names})
-
-        return find
-
-
-class KeyspaceCommands:
-    """``/v1/{keyspace}``: collections."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        """Serve the collections of ``store``."""
-        self._store = store
-
-    def run(self, keyspace: str, name: str, payload: JsonObject) -> CommandResult:
-        """Run one command in ``keyspace``."""
-        handlers: dict[str, tuple[Collection[str], Handler]] = {
-            "createCollection": (("name", "options"), lambda fields: self._create(keyspace, fields)),
-            "findCollections": (("options",), lambda fields: self._find(keyspace, fields)),
-            "deleteCollection": (("name",), lambda fields: self._delete(keyspace, fields)),
-        }
-        with _schema_errors(keyspace):
-            if not self._store.namespace_exists(keyspace):
-                raise NamespaceNotFound(keyspace)
-            return _dispatch(handlers, "keyspace", name, payload)
-
-    def _create(self, keyspace: str, fields: Fields) -> CommandResult:
-        name = fields.name()
-        options = fields.options(("defaultId", "indexing", "vector", "lexical", "rerank"))
-        for feature in ("vector", "lexical", "rerank"):
-            if options.raw(feature) is not None:
-                raise field_invalid(f"createCollection.options.{feature}", "is not emulated by this server")
-        # Creating an existing collection again is fine (the options are not compared).
-        self._store.create_collection(keyspace, STORAGE_PREFIX + name)
-        return _ok()
-
-    def _find(self, keyspace: str, fields: Fields) -> CommandResult:
-        explain = fields.options(("explain",)).boolean("explain", False)
-        names = [
-            name[len(STORAGE_PREFIX) :]
-            for name in self._store.list_collections(keyspace)
-            if name.startswith(STORAGE_PREFIX)
-        ]
-        listed: list[JsonValue] = (
-            [{"name": name, "options": {}} for name in names] if explain else list(names)
-        )
-        return CommandResult(status={"collections": listed})
-
-    def _delete(self, keyspace: str, fields: Fields) -> CommandResult:
-        self._store.drop_collection(keyspace, STORAGE_PREFIX + fields.name())
-        return _ok()
-
-
-# Document level: helpers -------------------------------------------------------------------------
+# Helpers -------------------------------------------------------------------------------------------
 
 
 class _Source(Protocol):
@@ -309,7 +72,7 @@ class _Source(Protocol):
 class _StoreReader:
     """A collection of the store, read outside any write transaction."""
 
-    def __init__(self, store: DocumentStore, namespace: str, collection: str) -> None:
+    def __init__(self, store: EmulatorStore, namespace: str, collection: str) -> None:
         self._store = store
         self._namespace = namespace
         self._collection = collection
@@ -357,22 +120,14 @@ def _shaped(document: JsonObject | None, projection: Projection | None) -> JsonV
     return projection.apply(document) if projection is not None else document
 
 
-def encode_page_state(last_key: str, returned: int) -> str:
-    """An opaque cursor: where the next page starts and how many documents came before it."""
-    raw = json.dumps([_PAGE_STATE_VERSION, last_key, returned], separators=(",", ":")).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def decode_page_state(page_state: str, where: str) -> tuple[str, int]:
-    """The last key and count of an ``encode_page_state`` cursor; an error for anything else."""
+def _after_key(page_state: str | None, where: str) -> tuple[str | None, int]:
+    """The last key and count of a ``pageState`` option (``(None, 0)`` without one)."""
+    if not page_state:
+        return None, 0
     try:
-        raw = base64.urlsafe_b64decode(page_state + "=" * (-len(page_state) % 4))
-        version, last_key, returned = json.loads(raw)
-        if version != _PAGE_STATE_VERSION or not isinstance(last_key, str) or not isinstance(returned, int):
-            raise ValueError(page_state)
-    except (ValueError, TypeError, binascii.Error):
+        return decode_page_state(page_state)
+    except ValueError:
         raise field_invalid(where, "is not a page state this server issued") from None
-    return last_key, returned
 
 
 @dataclass(frozen=True)
@@ -436,7 +191,7 @@ class _InsertAttempt:
             return cls(doc_id, None, problem=error)
         return cls(document[ID_FIELD], document)
 
-    def run(self, tx: _Writer) -> None:
+    def run(self, tx: CollectionTransaction) -> None:
         """Insert the document, or record why not."""
         self.error = self.problem
         if self.document is not None:
@@ -455,7 +210,7 @@ def _valid_id(doc_id: JsonValue) -> JsonValue:
         return None
 
 
-# Document level: commands ------------------------------------------------------------------------
+# Commands ------------------------------------------------------------------------------------------
 
 
 class CollectionCommands:
@@ -463,7 +218,7 @@ class CollectionCommands:
 
     def __init__(
         self,
-        store: DocumentStore,
+        store: EmulatorStore,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], float] = time.time,
@@ -472,42 +227,31 @@ class CollectionCommands:
         self._store = store
         self._page_size = page_size
         self._clock = clock
+        self._handlers: dict[str, Callable[[_Target, Fields], CommandResult]] = {
+            "insertOne": self._insert_one,
+            "insertMany": self._insert_many,
+            "findOne": self._find_one,
+            "find": self._find,
+            "countDocuments": self._count,
+            "estimatedDocumentCount": self._estimate,
+            "updateOne": self._update_one,
+            "updateMany": self._update_many,
+            "findOneAndUpdate": self._find_one_and_update,
+            "findOneAndReplace": self._find_one_and_replace,
+            "deleteOne": self._delete_one,
+            "deleteMany": self._delete_many,
+            "findOneAndDelete": self._find_one_and_delete,
+        }
+        check_handlers("collection", self._handlers)
 
     def run(self, keyspace: str, collection: str, name: str, payload: JsonObject) -> CommandResult:
         """Run one command on ``keyspace.collection``."""
         target = _Target(self._store, keyspace, STORAGE_PREFIX + collection)
-        reading = ("filter", "projection", "sort", "options")
-        handlers: dict[str, tuple[Collection[str], Handler]] = {
-            "insertOne": (("document",), lambda fields: self._insert_one(target, fields)),
-            "insertMany": (("documents", "options"), lambda fields: self._insert_many(target, fields)),
-            "findOne": (reading, lambda fields: self._find_one(target, fields)),
-            "find": (reading, lambda fields: self._find(target, fields)),
-            "countDocuments": (("filter",), lambda fields: self._count(target, fields)),
-            "estimatedDocumentCount": ((), lambda _fields: self._estimate(target)),
-            "updateOne": (
-                ("filter", "update", "sort", "options"),
-                lambda fields: self._update_one(target, fields),
-            ),
-            "updateMany": (("filter", "update", "options"), lambda fields: self._update_many(target, fields)),
-            "findOneAndUpdate": (
-                ("filter", "update", "sort", "projection", "options"),
-                lambda fields: self._find_one_and_update(target, fields),
-            ),
-            "findOneAndReplace": (
-                ("filter", "replacement", "sort", "projection", "options"),
-                lambda fields: self._find_one_and_replace(target, fields),
-            ),
-            "deleteOne": (("filter", "sort"), lambda fields: self._delete_one(target, fields)),
-            "deleteMany": (("filter",), lambda fields: self._delete_many(target, fields)),
-            "findOneAndDelete": (
-                ("filter", "sort", "projection"),
-                lambda fields: self._find_one_and_delete(target, fields),
-            ),
-        }
-        with _schema_errors(keyspace, collection):
-            if name in handlers:
+        with schema_errors(keyspace, collection):
+            if name in self._handlers:
                 target.require()
-            return _dispatch(handlers, "collection", name, payload)
+            fields = command_fields("collection", name, payload)
+            return self._handlers[name](target, fields)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -532,7 +276,7 @@ class CollectionCommands:
             raise field_invalid(
                 "insertMany.documents", f"holds {len(raw)} documents, at most {MAX_INSERT_MANY}"
             )
-        options = fields.options(("ordered", "returnDocumentResponses"))
+        options = fields.options()
         ordered = options.boolean("ordered", False)
         per_document = options.boolean("returnDocumentResponses", False)
         attempts = [_InsertAttempt.of(item, field=f"documents[{n}]") for n, item in enumerate(raw)]
@@ -560,7 +304,7 @@ class CollectionCommands:
         parsed = parse_filter(fields.raw("filter"))
         projection = parse_projection(fields.raw("projection"))
         sort = parse_sort(fields.raw("sort"))
-        fields.options(("includeSimilarity", "includeSortVector"))
+        fields.options()
         found = _first(target.reader(), parsed, sort)
         return CommandResult(data={"document": _shaped(found[1] if found else None, projection)})
 
@@ -568,7 +312,7 @@ class CollectionCommands:
         parsed = parse_filter(fields.raw("filter"))
         projection = parse_projection(fields.raw("projection"))
         sort = parse_sort(fields.raw("sort"))
-        options = fields.options(("limit", "skip", "pageState", "includeSimilarity", "includeSortVector"))
+        options = fields.options()
         limit = options.integer("limit", 1)
         skip = options.integer("skip", 0)
         page_state = options.string("pageState") or None
@@ -580,9 +324,7 @@ class CollectionCommands:
             return self._page(page, None, projection)
         if skip is not None:
             raise field_invalid("find.options.skip", "can only be used with a sort")
-        after_key, returned = (
-            decode_page_state(page_state, "find.options.pageState") if page_state else (None, 0)
-        )
+        after_key, returned = _after_key(page_state, "find.options.pageState")
         wanted = self._page_size if limit is None else min(self._page_size, limit - returned)
         matches = _matches(target.reader(), parsed, after_key=after_key)
         chunk = list(islice(matches, max(0, wanted)))
@@ -608,7 +350,7 @@ class CollectionCommands:
             return CommandResult(status={"count": MAX_COUNT, "moreData": True})
         return CommandResult(status={"count": count})
 
-    def _estimate(self, target: _Target) -> CommandResult:
+    def _estimate(self, target: _Target, _fields: Fields) -> CommandResult:
         return CommandResult(status={"count": target.count()})
 
     # Updates -------------------------------------------------------------------------------------
@@ -630,46 +372,35 @@ class CollectionCommands:
         parsed = parse_filter(fields.raw("filter"))
         update = parse_update(fields.required("update"), field="updateOne.update")
         sort = parse_sort(fields.raw("sort"))
-        upsert = fields.options(("upsert",)).boolean("upsert", False)
+        upsert = fields.options().boolean("upsert", False)
+        outcome = self._update_first(target, parsed, sort, update, upsert=upsert)
+        return CommandResult(status=outcome.status())
+
+    def _update_first(
+        self, target: _Target, parsed: ParsedFilter, sort: Sort | None, update: Update, *, upsert: bool
+    ) -> _Outcome:
+        """Apply ``update`` to the first match (or upsert), in one write transaction."""
         now_ms = self._now_ms()
         with target.transaction() as tx:
-            outcome = _write_first(
+            return _write_first(
                 tx,
                 parsed,
                 sort,
                 lambda before: update.apply(before, inserting=False, now_ms=now_ms),
                 self._upsert_from_update(parsed, update) if upsert else None,
             )
-        return CommandResult(status=outcome.status())
 
     def _find_one_and_update(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
         update = parse_update(fields.required("update"), field="findOneAndUpdate.update")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options(("upsert", "returnDocument"))
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndUpdate")
-        now_ms = self._now_ms()
-        with target.transaction() as tx:
-            outcome = _write_first(
-                tx,
-                parsed,
-                sort,
-                lambda before: update.apply(before, inserting=False, now_ms=now_ms),
-                self._upsert_from_update(parsed, update) if upsert else None,
-            )
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
+        clauses = _FindOneAnd.of(fields, "findOneAndUpdate")
+        outcome = self._update_first(target, parsed, clauses.sort, update, upsert=clauses.upsert)
+        return clauses.answer(outcome)
 
     def _find_one_and_replace(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
         replacement = check_document(fields.required("replacement"), field="replacement")
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
-        options = fields.options(("upsert", "returnDocument"))
-        upsert = options.boolean("upsert", False)
-        after = _return_after(options, "findOneAndReplace")
+        clauses = _FindOneAnd.of(fields, "findOneAndReplace")
 
         def replace(before: JsonObject) -> JsonObject:
             doc_id = before[ID_FIELD]
@@ -689,17 +420,16 @@ class CollectionCommands:
             return _document_with_id(replacement)
 
         with target.transaction() as tx:
-            outcome = _write_first(tx, parsed, sort, replace, upserted if upsert else None)
-        document = outcome.after if after else outcome.before
-        return CommandResult(data={"document": _shaped(document, projection)}, status=outcome.status())
+            outcome = _write_first(tx, parsed, clauses.sort, replace, upserted if clauses.upsert else None)
+        return clauses.answer(outcome)
 
     def _update_many(self, target: _Target, fields: Fields) -> CommandResult:
         parsed = parse_filter(fields.raw("filter"))
         update = parse_update(fields.required("update"), field="updateMany.update")
-        options = fields.options(("upsert", "pageState"))
+        options = fields.options()
         upsert = options.boolean("upsert", False)
         page_state = options.string("pageState") or None
-        after_key = decode_page_state(page_state, "updateMany.options.pageState")[0] if page_state else None
+        after_key = _after_key(page_state, "updateMany.options.pageState")[0]
         now_ms = self._now_ms()
         matched = modified = 0
         last_key: str | None = None
@@ -767,34 +497,42 @@ class CollectionCommands:
         return CommandResult(status=status)
 
 
-def _return_after(options: Fields, command: str) -> bool:
-    value = options.string("returnDocument") or "before"
-    if value not in ("before", "after"):
-        raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
-    return value == "after"
+@dataclass(frozen=True)
+class _FindOneAnd:
+    """The clauses ``findOneAndUpdate`` and ``findOneAndReplace`` share, and how they answer."""
+
+    sort: Sort | None
+    projection: Projection | None
+    upsert: bool
+    return_after: bool
+
+    @classmethod
+    def of(cls, fields: Fields, command: str) -> _FindOneAnd:
+        """Read ``sort``, ``projection``, ``options.upsert`` and ``options.returnDocument``."""
+        sort = parse_sort(fields.raw("sort"))
+        projection = parse_projection(fields.raw("projection"))
+        options = fields.options()
+        upsert = options.boolean("upsert", False)
+        returned = options.string("returnDocument") or "before"
+        if returned not in ("before", "after"):
+            raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
+        return cls(sort, projection, upsert, returned == "after")
+
+    def answer(self, outcome: _Outcome) -> CommandResult:
+        """The document before or after the write (projected), and the counts."""
+        document = outcome.after if self.return_after else outcome.before
+        return CommandResult(data={"document": _shaped(document, self.projection)}, status=outcome.status())
 
 
-def _insert_new(tx: _Writer, document: JsonObject) -> None:
+def _insert_new(tx: CollectionTransaction, document: JsonObject) -> None:
     try:
         tx.insert(storage_key(document[ID_FIELD]), document)
     except DocumentExists:
         raise _already_exists(document[ID_FIELD]) from None
 
 
-class _Writer(_Source, Protocol):
-    """A write transaction on one collection (``storage.CollectionTransaction``)."""
-
-    def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def put(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None: ...
-
-    def delete(self, doc_id: str) -> bool: ...
-
-    def delete_all(self) -> int: ...
-
-
 def _write_first(
-    tx: _Writer,
+    tx: CollectionTransaction,
     parsed: ParsedFilter,
     sort: Sort | None,
     change: Callable[[JsonObject], JsonObject],
@@ -823,7 +561,7 @@ def _write_first(
 class _Target:
     """One Data API collection: its keyspace and its name in the storage engine."""
 
-    def __init__(self, store: DocumentStore, keyspace: str, storage_name: str) -> None:
+    def __init__(self, store: EmulatorStore, keyspace: str, storage_name: str) -> None:
         self._store = store
         self.keyspace = keyspace
         self.storage_name = storage_name
@@ -842,7 +580,7 @@ class _Target:
         return self._store.count(self.keyspace, self.storage_name)
 
     @contextmanager
-    def transaction(self) -> Iterator[_Writer]:
+    def transaction(self) -> Iterator[CollectionTransaction]:
         """A write transaction on the collection."""
         with self._store.transaction(self.keyspace, self.storage_name) as tx:
             yield tx

@@ -1,13 +1,12 @@
 """The Stargate Document API v2 dialect: routes under ``/v2`` translated into storage-engine calls.
 
 Status codes and error bodies follow Stargate v1 (the developer-mode image): for instance a missing
-document is a 404 with no body.
+document is a 404 with no body. The contract is written down in ``docs/stores/document-api.md``; the
+route table ``ROUTES`` is also what ``COVERAGE.md`` lists.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import time
@@ -15,30 +14,41 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
-from localdev.stargate.auth import TokenAuthority
-from localdev.stargate.document_rules import (
+from localdev.stargate.core.auth import TOKEN_HEADER, TokenAuthority
+from localdev.stargate.core.filters import Filter
+from localdev.stargate.core.page_state import decode_page_state, encode_page_state
+from localdev.stargate.core.routing import Handler, Request, Response, Route, empty_response, json_response
+from localdev.stargate.core.storage import (
+    CollectionNotFound,
+    EmulatorStore,
+    NamespaceNotFound,
+    StoredDocument,
+)
+from localdev.stargate.core.values import JsonObject, JsonValue
+from localdev.stargate.document_api.documents import (
     check_root,
     document_from_body,
     normalize,
     parse_write_body,
     patch_from_body,
 )
-from localdev.stargate.errors import (
+from localdev.stargate.document_api.exceptions import (
     collection_not_found,
     docs_error,
     document_not_found,
     namespace_not_found,
+    unauthorized,
     unknown_namespace_on_write,
 )
-from localdev.stargate.filters import Filter, parse_where
-from localdev.stargate.json_types import JsonObject, JsonValue
-from localdev.stargate.paths import Path, delete_at, get_at, parse_dotted, parse_segments, project, set_at
-from localdev.stargate.routing import Handler, Request, Response, Route, empty_response, json_response
-from localdev.stargate.storage import (
-    CollectionNotFound,
-    DocumentStore,
-    NamespaceNotFound,
-    StoredDocument,
+from localdev.stargate.document_api.filters import parse_where
+from localdev.stargate.document_api.paths import (
+    Path,
+    delete_at,
+    get_at,
+    parse_dotted,
+    parse_segments,
+    project,
+    set_at,
 )
 
 DEFAULT_PAGE_SIZE = 3
@@ -46,7 +56,6 @@ MAX_PAGE_SIZE = 20
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9_]+")
 _NAMESPACE_NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
 _INTEGER = re.compile(r"[+-]?\d+")
-_PAGE_STATE_PREFIX = b"after:"
 # Scanning for a sparse filter reads this many rows per SQLite query.
 _FILTERED_SCAN_BATCH = 200
 
@@ -94,20 +103,14 @@ def _page_size(request: Request) -> int:
     return size
 
 
-def encode_page_state(last_id: str) -> str:
-    """An opaque, URL-safe cursor: the next page starts after this document id."""
-    return base64.urlsafe_b64encode(_PAGE_STATE_PREFIX + last_id.encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def decode_page_state(page_state: str) -> str:
-    """The document id a page state points after; 400 for anything this server did not issue."""
-    text = page_state.strip()
+def _after_id(request: Request) -> str | None:
+    """The id a ``page-state`` points after; 400 for a state this server did not issue."""
+    page_state = request.query.get("page-state", "").strip()
+    if not page_state:
+        return None
     try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
-        if not raw.startswith(_PAGE_STATE_PREFIX):
-            raise ValueError(page_state)
-        return raw[len(_PAGE_STATE_PREFIX) :].decode("utf-8")
-    except (ValueError, binascii.Error):
+        return decode_page_state(page_state)[0]
+    except ValueError:
         raise docs_error(400, "Request invalid: the page-state is not one this server issued.") from None
 
 
@@ -136,11 +139,32 @@ def _sub_path(params: Mapping[str, str]) -> Path:
     return parse_segments([part for part in raw.split("/") if part]) if raw else ()
 
 
+_COLLECTIONS = "/v2/namespaces/{ns}/collections"
+_DOCUMENT = {
+    "GET": "get_document",
+    "PUT": "put_document",
+    "PATCH": "patch_document",
+    "DELETE": "delete_document",
+}
+# Path pattern -> method -> the DocumentApi method that answers it, tried in this order (the coverage
+# table in COVERAGE.md is printed from it).
+ROUTES: tuple[tuple[str, Mapping[str, str]], ...] = (
+    ("/v2/schemas/namespaces", {"GET": "list_namespaces", "POST": "create_namespace"}),
+    ("/v2/schemas/namespaces/{ns}", {"GET": "get_namespace", "DELETE": "delete_namespace"}),
+    (_COLLECTIONS, {"GET": "list_collections", "POST": "create_collection"}),
+    # Before the document route, so that POST .../batch is a batch and GET .../batch a document.
+    (_COLLECTIONS + "/{coll}/batch", {"POST": "write_batch"}),
+    (_COLLECTIONS + "/{coll}", {"GET": "search", "POST": "create_document", "DELETE": "delete_collection"}),
+    (_COLLECTIONS + "/{coll}/{doc_id}", _DOCUMENT),
+    (_COLLECTIONS + "/{coll}/{doc_id}/{path*}", _DOCUMENT),
+)
+
+
 class DocumentApi:
     """Handlers for namespaces, collections and documents under ``/v2``."""
 
     def __init__(
-        self, store: DocumentStore, authority: TokenAuthority, *, clock: Callable[[], float] = time.time
+        self, store: EmulatorStore, authority: TokenAuthority, *, clock: Callable[[], float] = time.time
     ) -> None:
         """Serve ``store``, letting in only requests ``authority`` accepts."""
         self._store = store
@@ -148,35 +172,17 @@ class DocumentApi:
         self._clock = clock
 
     def routes(self) -> list[Route]:
-        """Every ``/v2`` route, each guarded by the token check."""
-        collections = "/v2/namespaces/{ns}/collections"
-        document: dict[str, Handler] = {
-            "GET": self.get_document,
-            "PUT": self.put_document,
-            "PATCH": self.patch_document,
-            "DELETE": self.delete_document,
-        }
-        table: list[tuple[str, dict[str, Handler]]] = [
-            ("/v2/schemas/namespaces", {"GET": self.list_namespaces, "POST": self.create_namespace}),
-            ("/v2/schemas/namespaces/{ns}", {"GET": self.get_namespace, "DELETE": self.delete_namespace}),
-            (collections, {"GET": self.list_collections, "POST": self.create_collection}),
-            # Before the document route, so that POST .../batch is a batch and GET .../batch a document.
-            (collections + "/{coll}/batch", {"POST": self.write_batch}),
-            (
-                collections + "/{coll}",
-                {"GET": self.search, "POST": self.create_document, "DELETE": self.delete_collection},
-            ),
-            (collections + "/{coll}/{doc_id}", document),
-            (collections + "/{coll}/{doc_id}/{path*}", document),
-        ]
+        """Every ``/v2`` route of ``ROUTES``, each guarded by the token check."""
         return [
-            Route(pattern, {method: self._guarded(handler) for method, handler in handlers.items()})
-            for pattern, handlers in table
+            Route(pattern, {method: self._guarded(getattr(self, name)) for method, name in handlers.items()})
+            for pattern, handlers in ROUTES
         ]
 
     def _guarded(self, handler: Handler) -> Handler:
         def guarded(request: Request, params: Mapping[str, str]) -> Response:
-            self._authority.authorize(request)
+            reason = self._authority.rejection((request.header(TOKEN_HEADER) or "").strip())
+            if reason is not None:
+                raise unauthorized(reason)
             return handler(request, params)
 
         return guarded
@@ -273,8 +279,7 @@ class DocumentApi:
         namespace, collection = params["ns"], params["coll"]
         _check_collection_name(collection)
         page_size = _page_size(request)
-        page_state = request.query.get("page-state", "").strip()
-        after_id = decode_page_state(page_state) if page_state else None
+        after_id = _after_id(request)
         where = _where(request)
         fields = _fields(request)
         # Without a filter, one more row than the page tells whether another page exists.

@@ -1,10 +1,10 @@
-"""The storage engine: namespaces, collections and JSON documents keyed by id, in SQLite.
+"""The emulator's storage engine: namespaces, collections and JSON documents keyed by id, in SQLite.
 
 The engine knows nothing about HTTP or about either API dialect (the Stargate Document API and the
 Astra Data API): it stores whatever JSON value it is given and leaves validation, number rules,
 collection naming and error wording to the dialect. Documents are listed in id order so that a
 dialect can page with "the last id seen" as its cursor, which stays correct while other clients
-insert concurrently. ``DocumentStore.transaction`` gives a dialect several reads and writes of one
+insert concurrently. ``EmulatorStore.transaction`` gives a dialect several reads and writes of one
 collection under one write lock, which is what a conditional (compare-and-set) write needs.
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from localdev.stargate.database import Database
-from localdev.stargate.json_types import JsonObject, JsonValue
+from localdev.stargate.core.database import Database
+from localdev.stargate.core.values import JsonObject, JsonValue
 
 Clock = Callable[[], float]
 
@@ -109,7 +109,7 @@ def _decode(body: str) -> JsonValue:
 class CollectionTransaction:
     """Reads and writes of one collection inside one write transaction.
 
-    Obtained from ``DocumentStore.transaction``; nothing else can write to the database until the
+    Obtained from ``EmulatorStore.transaction``; nothing else can write to the database until the
     transaction ends, so whatever is read here is still true when the writes commit.
     """
 
@@ -129,18 +129,14 @@ class CollectionTransaction:
 
         Writing between two documents is allowed: a later batch sees what was written.
         """
-        cursor_id = after_id
         size = max(1, batch_size)
-        while True:
-            query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
-            rows = self._conn.execute(
+
+        def fetch(query: str, bound: str) -> list[_Row]:
+            return self._conn.execute(
                 query, (self._namespace, self._collection, bound, self._now, size)
             ).fetchall()
-            for doc_id, body, expires_at in rows:
-                yield StoredDocument(doc_id, _decode(body), expires_at)
-            if len(rows) < size:
-                return
-            cursor_id = rows[-1][0]
+
+        return _scan(fetch, after_id, size)
 
     def insert(self, doc_id: str, data: JsonValue, *, expires_at: float | None = None) -> None:
         """Create a document; raises DocumentExists if a live one has this id."""
@@ -170,8 +166,12 @@ class CollectionTransaction:
         return int(live)
 
 
-class DocumentStore:
-    """Namespaces, collections and documents in one SQLite database."""
+class EmulatorStore:
+    """The emulator's storage: namespaces, collections and documents in one SQLite database.
+
+    Named so that it is never mistaken for the function's stores (``DocumentOrderStore``,
+    ``DataApiOrderStore``), which are clients of the APIs emulated over this class.
+    """
 
     def __init__(self, database: Database, *, clock: Clock = time.time) -> None:
         """Create the schema if needed and purge documents that expired while the server was down."""
@@ -304,25 +304,6 @@ class DocumentStore:
             )
         self._maybe_purge(now)
 
-    def insert(
-        self,
-        namespace: str,
-        collection: str,
-        doc_id: str,
-        data: JsonValue,
-        *,
-        expires_at: float | None = None,
-        create_collection: bool = False,
-    ) -> None:
-        """Create a document; raises DocumentExists if a live one has this id."""
-        now = self._clock()
-        with self._db.write() as conn:
-            _prepare_write(conn, namespace, collection, create_collection, now)
-            if _get(conn, namespace, collection, doc_id, now) is not None:
-                raise DocumentExists(doc_id)
-            _write(conn, namespace, collection, doc_id, data, expires_at, now)
-        self._maybe_purge(now)
-
     def update(
         self,
         namespace: str,
@@ -389,19 +370,13 @@ class DocumentStore:
     def _scan_batches(
         self, namespace: str, collection: str, after_id: str | None, batch_size: int
     ) -> Iterator[StoredDocument]:
-        cursor_id = after_id
-        while True:
-            # ">= ''" on the first batch so that even an empty id is listed.
-            query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
+        def fetch(query: str, bound: str) -> list[_Row]:
             with self._db.read() as conn:
-                rows = conn.execute(
+                return conn.execute(
                     query, (namespace, collection, bound, self._clock(), batch_size)
                 ).fetchall()
-            for doc_id, body, expires_at in rows:
-                yield StoredDocument(doc_id, _decode(body), expires_at)
-            if len(rows) < batch_size:
-                return
-            cursor_id = rows[-1][0]
+
+        return _scan(fetch, after_id, batch_size)
 
     def count(self, namespace: str, collection: str) -> int:
         """Number of live documents in a collection."""
@@ -430,6 +405,25 @@ class DocumentStore:
                 self._last_purge = now
         if due:
             self.purge_expired()
+
+
+_Row = tuple[str, str, float | None]  # id, body, expires_at
+
+
+def _scan(
+    fetch: Callable[[str, str], list[_Row]], after_id: str | None, batch_size: int
+) -> Iterator[StoredDocument]:
+    """Documents in id order after ``after_id``, one ``fetch(query, bound)`` per batch."""
+    cursor_id = after_id
+    while True:
+        # ">= ''" on the first batch so that even an empty id is listed.
+        query, bound = (_SCAN_AFTER, cursor_id) if cursor_id is not None else (_SCAN_FROM, "")
+        rows = fetch(query, bound)
+        for doc_id, body, expires_at in rows:
+            yield StoredDocument(doc_id, _decode(body), expires_at)
+        if len(rows) < batch_size:
+            return
+        cursor_id = rows[-1][0]
 
 
 def _namespace_exists(conn: sqlite3.Connection, namespace: str) -> bool:

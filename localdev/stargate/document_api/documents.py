@@ -7,12 +7,11 @@ request-level checks (empty body, bad JSON, forbidden field names, depth, array 
 
 from __future__ import annotations
 
-import json
 import math
-from typing import NoReturn
 
-from localdev.stargate.errors import docs_error, malformed_json
-from localdev.stargate.json_types import JsonArray, JsonObject, JsonValue
+from localdev.stargate.core.routing import malformed_json
+from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, parse_strict
+from localdev.stargate.document_api.exceptions import docs_error
 
 MAX_DEPTH = 64
 MAX_ARRAY_LENGTH = 1_000_000
@@ -30,15 +29,10 @@ EMPTY_ROOT = (
 )
 
 
-def _reject_constant(name: str) -> NoReturn:
-    # NaN and Infinity are not JSON; Python would accept them by default.
-    raise ValueError(name)
-
-
 def parse_json(body: bytes) -> JsonValue:
     """The JSON value of a non-empty body; 400 ``Unable to process JSON`` when it is not JSON."""
     try:
-        value: JsonValue = json.loads(body, parse_constant=_reject_constant)
+        value = parse_strict(body)
     except RecursionError:
         raise docs_error(400, f"Max depth of {MAX_DEPTH} exceeded.") from None
     except ValueError:  # includes JSONDecodeError and UnicodeDecodeError

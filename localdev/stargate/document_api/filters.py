@@ -10,114 +10,33 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from localdev.stargate.document_rules import as_double
-from localdev.stargate.errors import docs_error
-from localdev.stargate.json_types import JsonValue
-from localdev.stargate.paths import Path, parse_dotted, resolve
-
-Scalar = None | bool | int | float | str
-
-
-class Filter:
-    """A condition on a whole document."""
-
-    def matches(self, document: JsonValue) -> bool:
-        """Whether the document satisfies the condition."""
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class AllOf(Filter):
-    """``$and``, and the implicit AND between keys of one object."""
-
-    parts: tuple[Filter, ...]
-
-    def matches(self, document: JsonValue) -> bool:
-        """True when every part matches."""
-        return all(part.matches(document) for part in self.parts)
-
-
-@dataclass(frozen=True)
-class AnyOf(Filter):
-    """``$or``."""
-
-    parts: tuple[Filter, ...]
-
-    def matches(self, document: JsonValue) -> bool:
-        """True when some part matches."""
-        return any(part.matches(document) for part in self.parts)
-
-
-@dataclass(frozen=True)
-class Negation(Filter):
-    """``$not``."""
-
-    inner: Filter
-
-    def matches(self, document: JsonValue) -> bool:
-        """True when the inner condition does not match."""
-        return not self.inner.matches(document)
-
-
-@dataclass(frozen=True)
-class FieldCondition(Filter):
-    """One operator applied to the values at one path."""
-
-    path: Path
-    operator: str
-    operand: JsonValue
-
-    def matches(self, document: JsonValue) -> bool:
-        """Apply the operator to whatever the path reaches."""
-        return _OPERATORS[self.operator](resolve(document, self.path), self.operand)
-
-
-def _kind(value: JsonValue) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
-def _equal(left: JsonValue, right: JsonValue) -> bool:
-    # Python thinks True == 1; JSON does not.
-    return _kind(left) == _kind(right) and left == right
-
-
-def _compare(value: JsonValue, operand: JsonValue) -> int | None:
-    """-1, 0 or 1 when both are numbers, both strings or both booleans; None otherwise."""
-    if isinstance(value, bool) and isinstance(operand, bool):
-        return int(value) - int(operand)
-    if isinstance(value, bool) or isinstance(operand, bool):
-        return None
-    if isinstance(value, int | float) and isinstance(operand, int | float):
-        return (value > operand) - (value < operand)
-    if isinstance(value, str) and isinstance(operand, str):
-        return (value > operand) - (value < operand)
-    return None
-
+from localdev.stargate.core.filters import AllOf, AnyOf, FieldCondition, Filter, Negation, all_of
+from localdev.stargate.core.values import JsonValue, compare_same_kind, json_equal
+from localdev.stargate.document_api.documents import as_double
+from localdev.stargate.document_api.exceptions import docs_error
+from localdev.stargate.document_api.paths import parse_dotted, resolve
 
 _Operator = Callable[[list[JsonValue], JsonValue], bool]
 
 
 def _ordered(accept: Callable[[int], bool]) -> _Operator:
     def evaluate(values: list[JsonValue], operand: JsonValue) -> bool:
-        return any((order := _compare(value, operand)) is not None and accept(order) for value in values)
+        return any(
+            (order := compare_same_kind(value, operand)) is not None and accept(order) for value in values
+        )
 
     return evaluate
 
 
 def _in(values: list[JsonValue], operand: JsonValue) -> bool:
     assert isinstance(operand, list)
-    return any(_equal(value, candidate) for value in values for candidate in operand)
+    return any(json_equal(value, candidate) for value in values for candidate in operand)
 
 
 _OPERATORS: dict[str, _Operator] = {
-    "$eq": lambda values, operand: any(_equal(value, operand) for value in values),
-    "$ne": lambda values, operand: not any(_equal(value, operand) for value in values),
+    "$eq": lambda values, operand: any(json_equal(value, operand) for value in values),
+    "$ne": lambda values, operand: not any(json_equal(value, operand) for value in values),
     "$gt": _ordered(lambda order: order > 0),
     "$gte": _ordered(lambda order: order >= 0),
     "$lt": _ordered(lambda order: order < 0),
@@ -173,7 +92,7 @@ def _field_conditions(field: str, conditions: JsonValue) -> list[Filter]:
             raise _invalid(
                 f"Operation {operator} is not supported; use one of {', '.join(sorted(_OPERATORS))}."
             )
-        parsed.append(FieldCondition(path, operator, _check_operand(operator, operand)))
+        parsed.append(FieldCondition(path, _OPERATORS[operator], _check_operand(operator, operand), resolve))
     return parsed
 
 
@@ -200,7 +119,7 @@ def build_filter(where: JsonValue) -> Filter:
         else:
             parts.extend(_field_conditions(key, value))
     # An empty object selects everything, like no `where` at all.
-    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
+    return all_of(parts)
 
 
 def parse_where(text: str) -> Filter:

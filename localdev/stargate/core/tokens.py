@@ -6,7 +6,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from localdev.stargate.database import Database
+from localdev.stargate.core.database import Database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS auth_tokens (

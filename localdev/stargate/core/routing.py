@@ -1,4 +1,8 @@
-"""Requests, responses and a tiny path router, independent of the HTTP server that feeds them."""
+"""Requests, responses and a small path router, independent of the HTTP server that feeds them.
+
+Each dialect lists its ``Route`` objects; the server puts the routes of the roles it serves in one
+``Router``, which answers 404 for an unknown path and 405 for a known path with another method.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
-from localdev.stargate.json_types import JsonValue
+from localdev.stargate.core.values import JsonValue
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,11 @@ class ApiError(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status)
         self.response = response
+
+
+def malformed_json() -> ApiError:
+    """What Stargate v1's web framework answers, on every port, when a body is not JSON."""
+    return ApiError(json_response(400, {"code": 400, "message": "Unable to process JSON"}))
 
 
 Handler = Callable[[Request, Mapping[str, str]], Response]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping
 
-from localdev.stargate.database import DatabaseClosed
-from localdev.stargate.routing import Request, Response, Route, text_response
-from localdev.stargate.storage import DocumentStore
+from localdev.stargate.core.database import DatabaseClosed
+from localdev.stargate.core.routing import Request, Response, Route, text_response
+from localdev.stargate.core.storage import EmulatorStore
 
 
 class HealthApi:
     """Liveness and readiness; ready means the database answers a query."""
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: EmulatorStore) -> None:
         """Report on ``store``."""
         self._store = store
 

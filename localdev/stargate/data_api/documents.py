@@ -1,4 +1,4 @@
-"""Data API documents: what a document may hold, its ``_id``, how values compare, and dotted paths.
+"""Data API documents: what a document may hold, its ``_id`` and storage key, and dotted paths.
 
 Unlike the Document API, numbers are kept as given: integers round-trip exactly (Python's ``int``),
 other numbers are doubles. Three extended values are understood wherever a value may appear:
@@ -7,13 +7,13 @@ other numbers are doubles. Three extended values are understood wherever a value
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Sequence
 
-from localdev.stargate.data_api_errors import ErrorCode, document_error
-from localdev.stargate.json_types import JsonArray, JsonObject, JsonValue
+from localdev.stargate.core import paths as core_paths
+from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, canonical_json, extended_kind
+from localdev.stargate.data_api.exceptions import ErrorCode, document_error
 
 ID_FIELD = "_id"
 MAX_DEPTH = 16
@@ -23,15 +23,6 @@ Path = tuple[str, ...]
 
 
 # Extended values -------------------------------------------------------------------------------------
-
-
-def extended_kind(value: JsonValue) -> str | None:
-    """``"$date"``, ``"$uuid"`` or ``"$objectId"`` when ``value`` is such a wrapper object, else None."""
-    if isinstance(value, dict) and len(value) == 1:
-        (key,) = value
-        if key in ("$date", "$uuid", "$objectId"):
-            return key
-    return None
 
 
 def _check_extended(kind: str, value: JsonObject) -> None:
@@ -117,72 +108,7 @@ def storage_key(doc_id: JsonValue) -> str:
     integer (``1.0`` and ``1`` are one id), and keys sort the same way every time, which is all that
     id-ordered paging needs.
     """
-    if isinstance(doc_id, float) and doc_id.is_integer():
-        doc_id = int(doc_id)
-    return json.dumps(doc_id, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-# Equality and order ----------------------------------------------------------------------------------
-
-# Types in the order a sort lists them (ascending); a missing value sorts with null.
-_TYPE_RANK = {"null": 0, "number": 1, "string": 2, "object": 3, "array": 4, "boolean": 5, "$date": 6}
-
-
-def kind_of(value: JsonValue) -> str:
-    """The JSON type of a value (``$date``, ``$uuid`` and ``$objectId`` count as their own types)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return extended_kind(value) or "object"
-
-
-def json_equal(left: JsonValue, right: JsonValue) -> bool:
-    """Deep equality where types must match (Python's ``True == 1`` does not count)."""
-    kind = kind_of(left)
-    if kind != kind_of(right):
-        return False
-    if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(json_equal(a, b) for a, b in zip(left, right, strict=True))
-    if isinstance(left, dict) and isinstance(right, dict):
-        return left.keys() == right.keys() and all(json_equal(left[key], right[key]) for key in left)
-    return left == right
-
-
-def compare_same_kind(left: JsonValue, right: JsonValue) -> int | None:
-    """-1, 0 or 1 for two numbers, strings, booleans or dates; None when they cannot be ordered."""
-    kind = kind_of(left)
-    if kind != kind_of(right) or kind not in ("number", "string", "boolean", "$date"):
-        return None
-    if isinstance(left, dict) and isinstance(right, dict):
-        left, right = left["$date"], right["$date"]
-    if isinstance(left, str) and isinstance(right, str):
-        return (left > right) - (left < right)
-    if isinstance(left, int | float) and isinstance(right, int | float):
-        return (left > right) - (left < right)
-    return None
-
-
-def total_order(left: JsonValue, right: JsonValue) -> int:
-    """-1, 0 or 1 between any two values: by type first, then by value (for sort, ``$min``, ``$max``)."""
-    left_rank = _TYPE_RANK.get(kind_of(left), len(_TYPE_RANK))
-    right_rank = _TYPE_RANK.get(kind_of(right), len(_TYPE_RANK))
-    if left_rank != right_rank:
-        return (left_rank > right_rank) - (left_rank < right_rank)
-    same = compare_same_kind(left, right)
-    if same is not None:
-        return same
-    if json_equal(left, right):
-        return 0
-    # Objects, arrays, uuids and object ids: any fixed order will do.
-    left_text, right_text = storage_key(left), storage_key(right)
-    return (left_text > right_text) - (left_text < right_text)
+    return canonical_json(doc_id)
 
 
 # Paths -----------------------------------------------------------------------------------------------
@@ -200,35 +126,31 @@ def _index(segment: str) -> int | None:
     return int(segment) if segment.isdigit() else None
 
 
-def resolve(value: JsonValue, path: Sequence[str]) -> list[JsonValue]:
-    """Every value the path reaches.
+def _reach(value: JsonValue, segment: str) -> list[JsonValue]:
+    """One step of a filter's path: a numeric segment indexes an array; another segment applied to
+    an array reaches into each of its objects (so ``items.sku`` finds the ``sku`` of every item)."""
+    if isinstance(value, list) and _index(segment) is None:
+        return [item[segment] for item in value if isinstance(item, dict) and segment in item]
+    return _step(value, segment)
 
-    A numeric segment indexes an array; another segment applied to an array reaches into each of
-    its objects (so ``items.sku`` finds the ``sku`` of every item), as in the Data API.
-    """
-    if not path:
-        return [value]
-    head, rest = path[0], path[1:]
+
+def _step(value: JsonValue, segment: str) -> list[JsonValue]:
+    """One step through an object's field or an array's element."""
     if isinstance(value, dict):
-        return resolve(value[head], rest) if head in value else []
-    if isinstance(value, list):
-        position = _index(head)
-        if position is not None:
-            return resolve(value[position], rest) if position < len(value) else []
-        return [found for item in value if isinstance(item, dict) for found in resolve(item, path)]
+        return [value[segment]] if segment in value else []
+    if isinstance(value, list) and (position := _index(segment)) is not None and position < len(value):
+        return [value[position]]
     return []
+
+
+def resolve(value: JsonValue, path: Sequence[str]) -> list[JsonValue]:
+    """Every value the path reaches, looking inside arrays as the Data API's filters do."""
+    return core_paths.resolve(value, path, _reach)
 
 
 def get_at(value: JsonValue, path: Sequence[str]) -> tuple[bool, JsonValue]:
     """``(True, value)`` at a path through objects and array indexes, or ``(False, None)``."""
-    for segment in path:
-        if isinstance(value, dict) and segment in value:
-            value = value[segment]
-        elif isinstance(value, list) and (position := _index(segment)) is not None and position < len(value):
-            value = value[position]
-        else:
-            return False, None
-    return True, value
+    return core_paths.get_at(value, path, _step)
 
 
 class PathConflict(ValueError):
