@@ -43,14 +43,26 @@ class Daemon:
                 return received
 
     def documents(self) -> list[dict[str, Any]]:
-        """The segment documents received so far, each checked against the protocol and the schema."""
-        documents = []
+        """Every subsegment received so far, each datagram checked against the protocol and the schema.
+
+        Subsegments embedded in another are listed too, as if sent on their own: with the ``trace_id``,
+        ``parent_id`` and ``type`` of their place in the tree, and without ``subsegments``.
+        """
+        documents: list[dict[str, Any]] = []
         for datagram in self.datagrams():
             assert datagram.startswith(DAEMON_HEADER), datagram[:60]
             document = json.loads(datagram[len(DAEMON_HEADER) :])
             jsonschema.validate(document, SCHEMA)
-            documents.append(document)
+            documents.extend(_flattened(document))
         return documents
+
+
+def _flattened(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    children = document.pop("subsegments", [])
+    yield document
+    for child in children:
+        child.update(type="subsegment", trace_id=document["trace_id"], parent_id=document["id"])
+        yield from _flattened(child)
 
 
 @contextmanager

@@ -14,12 +14,14 @@ Powertools' ``Tracer`` (``capture_lambda_handler``, ``capture_method``, ``put_an
   ``observability.py``.
 
 How it works. Lambda records the function's segment itself and gives each invocation a trace header
-(``_X_AMZN_TRACE_ID``: ``Root=…;Parent=…;Sampled=…``). Every subsegment opened here becomes a
-*independent subsegment* document: it names the trace and its parent (the enclosing subsegment, or
-Lambda's segment), and is sent as one UDP datagram to ``AWS_XRAY_DAEMON_ADDRESS`` when it closes, in
-the documented daemon format (a JSON header line, then the document). Nothing is sent when the header
-says ``Sampled=0`` or is missing: Lambda's sampling decision is the only one. Sending never blocks
-and never fails a request; a document too large for a datagram loses its metadata and stacks first.
+(``_X_AMZN_TRACE_ID``: ``Root=…;Parent=…;Sampled=…``). A subsegment opened directly under Lambda's
+segment (``## lambda_handler``) becomes an *independent subsegment* document naming the trace and its
+parent; the subsegments opened inside it are embedded in it as they close, and the whole tree is sent
+as one UDP datagram to ``AWS_XRAY_DAEMON_ADDRESS`` when the outer one closes, in the documented daemon
+format (a JSON header line, then the document): one datagram per invocation. Nothing is sent when
+the header says ``Sampled=0`` or is missing: Lambda's sampling decision is the only one. Sending never
+blocks and never fails a request; a tree too large for a datagram loses its metadata and stacks
+first, and is then sent one subsegment per datagram.
 
 What a trace holds: ``## lambda_handler`` with the ``ColdStart`` and ``Service`` annotations (from
 Powertools), ``## orders_api.routes.<route>`` for the route, and one ``remote`` subsegment per store
@@ -127,7 +129,7 @@ def _exception_summary(error: BaseException) -> dict[str, str]:
 
 
 class Subsegment(BaseSegment):
-    """One X-Ray subsegment, sent as an independent document when it closes."""
+    """One X-Ray subsegment: sent when it closes if it is the outermost, else embedded in its parent."""
 
     def __init__(self, name: str, trace_id: str, parent_id: str, namespace: str | None = None) -> None:
         self.name = _safe_name(name)
@@ -142,16 +144,19 @@ class Subsegment(BaseSegment):
         self.http: dict[str, dict[str, Any]] = {}
         self.error = self.fault = self.throttle = False
         self.exceptions: list[dict[str, Any]] = []
+        self.children: list[Subsegment] = []
 
     def close(self, end_time: int | None = None) -> None:
         if self.end_time is None:
             self.end_time = float(end_time) if end_time is not None else time.time()
 
     def add_subsegment(self, subsegment: Any) -> None:
-        """Children are sent on their own and name this subsegment as their parent."""
+        if isinstance(subsegment, Subsegment):
+            self.children.append(subsegment)
 
     def remove_subsegment(self, subsegment: Any) -> None:
-        """Children are sent on their own and name this subsegment as their parent."""
+        if subsegment in self.children:
+            self.children.remove(subsegment)
 
     def put_annotation(self, key: str, value: Any) -> None:
         if not _ANNOTATION_KEY.match(key) or not isinstance(value, (str, int, float, bool)):
@@ -190,8 +195,9 @@ class Subsegment(BaseSegment):
         elif status >= 500:
             self.fault = True
 
-    def document(self, *, lean: bool = False) -> dict[str, Any]:
-        """The segment document of this subsegment; ``lean`` leaves out metadata and stacks."""
+    def document(self, *, lean: bool = False, embedded: bool = True) -> dict[str, Any]:
+        """The segment document of this subsegment, with its closed children embedded (``embedded``)
+        or left out; ``lean`` leaves out metadata and stacks."""
         document: dict[str, Any] = {
             "type": "subsegment",
             "name": self.name,
@@ -201,24 +207,49 @@ class Subsegment(BaseSegment):
             "start_time": self.start_time,
             "end_time": self.end_time if self.end_time is not None else time.time(),
         }
+        document.update(self._fields(lean))
+        if embedded and self.children:
+            document["subsegments"] = [child._embedded(lean) for child in self.children]
+        return document
+
+    def independent_documents(self, *, lean: bool = False) -> Iterator[dict[str, Any]]:
+        """This subsegment and each one below it as documents of their own, each naming its parent."""
+        yield self.document(lean=lean, embedded=False)
+        for child in self.children:
+            yield from child.independent_documents(lean=lean)
+
+    def _embedded(self, lean: bool) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "name": self.name,
+            "id": self.id,
+            "start_time": self.start_time,
+            "end_time": self.end_time if self.end_time is not None else time.time(),
+        }
+        document.update(self._fields(lean))
+        if self.children:
+            document["subsegments"] = [child._embedded(lean) for child in self.children]
+        return document
+
+    def _fields(self, lean: bool) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
         if self.namespace:
-            document["namespace"] = self.namespace
+            fields["namespace"] = self.namespace
         for flag in ("error", "fault", "throttle"):
             if getattr(self, flag):
-                document[flag] = True
+                fields[flag] = True
         if self.http:
-            document["http"] = self.http
+            fields["http"] = self.http
         if self.annotations:
-            document["annotations"] = self.annotations
+            fields["annotations"] = self.annotations
         if self.metadata and not lean:
-            document["metadata"] = self.metadata
+            fields["metadata"] = self.metadata
         if self.exceptions:
             exceptions = [
                 {k: v for k, v in e.items() if k != "_error" and not (lean and k == "stack")}
                 for e in self.exceptions
             ]
-            document["cause"] = {"working_directory": os.getcwd(), "exceptions": exceptions}
-        return document
+            fields["cause"] = {"working_directory": os.getcwd(), "exceptions": exceptions}
+        return fields
 
 
 class _NotRecorded(BaseSegment):
@@ -257,11 +288,19 @@ class DaemonSender:
         self._socket: socket.socket | None = None
 
     def send(self, segment: Subsegment) -> None:
+        """``segment`` with everything below it: one datagram, or one per subsegment when too large."""
         data = self._encode(segment.document())
         if len(data) > MAX_DATAGRAM_BYTES:
             data = self._encode(segment.document(lean=True))
-            if len(data) > MAX_DATAGRAM_BYTES:
-                return
+        if len(data) <= MAX_DATAGRAM_BYTES:
+            self._send(data)
+            return
+        for document in segment.independent_documents(lean=True):
+            data = self._encode(document)
+            if len(data) <= MAX_DATAGRAM_BYTES:
+                self._send(data)
+
+    def _send(self, data: bytes) -> None:
         try:
             if self._socket is None:
                 self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -337,7 +376,10 @@ class XRayDaemonTracing(BaseProvider):
         finally:
             self._current.reset(token)
             segment.close()
-            self.sender.send(segment)
+            if parent is not None and parent_id == parent.id:
+                parent.add_subsegment(segment)
+            else:
+                self.sender.send(segment)
 
     def put_annotation(self, key: str, value: Any) -> None:
         segment = self._current.get()

@@ -45,7 +45,7 @@ def traced(provider: Any) -> Tracer:
     return Tracer(service="orders-test", disabled=False, auto_patch=False, provider=provider)
 
 
-def test_a_sampled_invocation_sends_one_document_per_subsegment_each_naming_its_parent() -> None:
+def test_a_sampled_invocation_is_one_datagram_holding_every_subsegment_under_its_parent() -> None:
     with daemon_and_provider() as (daemon, provider):
         tracer = traced(provider)
 
@@ -62,6 +62,8 @@ def test_a_sampled_invocation_sends_one_document_per_subsegment_each_naming_its_
             return route()
 
         assert handler({}, None) == "ok"
+        (datagram,) = daemon.datagrams()
+        daemon.socket.sendto(datagram, daemon.address)  # read it again, as documents
         documents = {d["name"]: d for d in daemon.documents()}
 
     route_name = next(name for name in documents if name.endswith(".route"))
@@ -179,6 +181,23 @@ def test_a_document_too_large_for_a_datagram_loses_its_metadata_not_its_timing()
         (document,) = daemon.documents()
     assert "metadata" not in document
     assert document["annotations"] == {"kept": True}
+
+
+def test_a_tree_too_large_for_one_datagram_is_sent_one_subsegment_per_datagram() -> None:
+    with daemon_and_provider() as (daemon, provider):
+        with provider.in_subsegment("## handler"):
+            for number in range(60):
+                with provider.remote_call("GET", f"http://store/{'x' * 200}/{number}") as call:
+                    call.record_answer(200, 1)
+                    call.put_annotation("large", "y" * 1000)
+        datagrams = daemon.datagrams()
+        for datagram in datagrams:
+            daemon.socket.sendto(datagram, daemon.address)
+        documents = daemon.documents()
+
+    assert len(datagrams) == 61
+    (top,) = [d for d in documents if d["name"] == "## handler"]
+    assert [d["parent_id"] for d in documents if d["name"] == "store"] == [top["id"]] * 60
 
 
 def test_a_daemon_that_is_not_there_never_fails_the_request() -> None:
