@@ -379,16 +379,8 @@ class _WatchedHTTPConnection(HTTPConnection):
         super().request(*args, **kwargs)
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    """The TLS twin of ``_WatchedHTTPConnection``."""
-
-    def connect(self) -> None:
-        super().connect()
-        _attach(self)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach(self)
-        super().request(*args, **kwargs)
+class _WatchedHTTPSConnection(_WatchedHTTPConnection, HTTPSConnection):
+    """The TLS twin of ``_WatchedHTTPConnection`` (its methods, then TLS's ``connect``)."""
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
