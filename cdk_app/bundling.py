@@ -6,6 +6,13 @@ target platform, then the ``orders_api`` package is copied beside it. Both steps
 only re-copies the package (the dependencies are hard-linked). The same hash is the CDK asset hash,
 so CDK does not fingerprint the directory again and the template stays the same across machines.
 
+Byte code: Lambda's code directory is read-only, so without ``__pycache__`` in the asset every cold
+start compiles every module it imports (``make bench`` shows what that costs). Byte code only loads
+in the exact Python it was made by, so the asset carries it when an interpreter of the runtime's
+version is on the PATH (``python3.14``; the GitHub deploy workflow installs one), compiled with
+hash-based invalidation (no timestamps: the same sources give the same files). Without one, the asset
+has none, and the synth says so.
+
 Modes are normalised (folders 755, files 644): the CDK CLI zips them as they are, and Lambda runs the
 code as another user, so a build under a strict umask (077) would otherwise fail every invocation
 with ``Runtime.ImportModuleError ... Permission denied``.
@@ -81,8 +88,10 @@ def build_function_asset(
         _build_once(deps_dir, lambda tmp: _install_requirements(requirements, target, tmp))
 
     files = sorted(_package_files(package_dir))
+    compiler = byte_code_compiler(target)
     asset_hash = _sha256(
         deps_hash,
+        f"byte code: {compiler.version if compiler else 'none'}",
         *(part for path in files for part in (path.relative_to(source_dir).as_posix(), path.read_bytes())),
     )
     asset_dir = build_root / "function" / f"{target.label}-{asset_hash[:16]}"
@@ -95,9 +104,48 @@ def build_function_asset(
                 destination = tmp / path.relative_to(source_dir)
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, destination)
+            if compiler is not None:
+                compiler.compile(tmp)
 
         _build_once(asset_dir, assemble)
     return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
+
+
+@dataclass(frozen=True)
+class ByteCodeCompiler:
+    """An interpreter of the target's Python version, which compiles a directory's modules."""
+
+    executable: str
+    version: str
+
+    def compile(self, directory: Path) -> None:
+        """Write ``__pycache__`` for every module below ``directory``, hash-based (no timestamps)."""
+        command = [self.executable, "-m", "compileall", "-q", "-j", "0"]
+        command += ["--invalidation-mode", "unchecked-hash", str(directory)]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our command
+        if result.returncode != 0:
+            raise BundlingError(f"compileall with {self.executable} failed:\n{result.stdout}{result.stderr}")
+
+
+def byte_code_compiler(target: Target) -> ByteCodeCompiler | None:
+    """``python<major.minor>`` of the target from the PATH, or None (the asset then has no byte code)."""
+    executable = shutil.which(f"python{target.python_version}")
+    if executable is None:
+        print(
+            f"note: no python{target.python_version} on the PATH: the function asset carries no byte code, "
+            "so each cold start compiles the modules it imports",
+            file=sys.stderr,
+        )
+        return None
+    version = subprocess.run(  # noqa: S603 - an interpreter found on the PATH, no shell
+        [executable, "-c", "import sys; print(sys.version.split()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if not version.startswith(f"{target.python_version}."):
+        return None
+    return ByteCodeCompiler(executable, version)
 
 
 def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROOT) -> BuiltAsset:

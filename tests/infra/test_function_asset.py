@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from cdk_app.bundling import LAMBDA_SOURCE_DIR, BuiltAsset, Target, build_function_asset, zipped_size
+from cdk_app.bundling import (
+    LAMBDA_SOURCE_DIR,
+    BuiltAsset,
+    Target,
+    build_function_asset,
+    byte_code_compiler,
+    zipped_size,
+)
 from cdk_app.function import LAMBDA_TARGET
 
 pytestmark = pytest.mark.infra
@@ -54,7 +61,9 @@ def _elf_machine(path: Path) -> int:
     return int.from_bytes(header[18:20], "little")
 
 
-def test_asset_holds_the_whole_package_without_byte_code(lambda_asset: BuiltAsset) -> None:
+def test_asset_holds_the_whole_package_and_byte_code_only_from_the_runtimes_python(
+    lambda_asset: BuiltAsset,
+) -> None:
     source = LAMBDA_SOURCE_DIR / "orders_api"
     expected = {
         path.relative_to(source).as_posix()
@@ -64,14 +73,19 @@ def test_asset_holds_the_whole_package_without_byte_code(lambda_asset: BuiltAsse
     built = {
         path.relative_to(lambda_asset.path / "orders_api").as_posix()
         for path in (lambda_asset.path / "orders_api").rglob("*")
-        if path.is_file()
+        if path.is_file() and "__pycache__" not in path.parts
     }
 
     assert "handler.py" in built
     assert built == expected
-    assert not list(lambda_asset.path.rglob("__pycache__"))
-    assert not list(lambda_asset.path.rglob("*.pyc"))
     assert not (lambda_asset.path / "bin").exists()
+    compiled = {path.name for path in lambda_asset.path.rglob("*.pyc")}
+    if byte_code_compiler(LAMBDA_TARGET) is None:
+        # This machine has no python3.14: byte code from any other Python would never load in Lambda.
+        assert not compiled
+    else:
+        assert "handler.cpython-314.pyc" in compiled
+        assert all(".cpython-314." in name for name in compiled)
 
 
 def test_asset_holds_exactly_the_pinned_runtime_dependencies(lambda_asset: BuiltAsset) -> None:
@@ -132,7 +146,7 @@ def test_a_rebuild_is_a_cache_hit_and_a_code_change_is_not(lambda_asset: BuiltAs
     assert changed.asset_hash != first.asset_hash
     assert (changed.path / "orders_api" / "handler.py").read_text().endswith("# changed\n")
     assert not first.path.exists()
-    assert not (changed.path / "orders_api" / "__pycache__").exists()
+    assert not (changed.path / "orders_api" / "__pycache__" / "handler.cpython-311.pyc").exists()
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the host copy is built with manylinux wheels")
@@ -223,3 +237,35 @@ def test_the_pre_traffic_hook_asset_is_readable_and_holds_only_its_source(tmp_pa
 
     assert sorted(path.name for path in asset.path.rglob("*")) == ["pre_traffic.py"]
     assert _modes(asset.path) == {"dirs": set(), "files": {0o644}}
+
+
+def test_with_an_interpreter_of_the_targets_version_every_module_gets_hash_based_byte_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an interpreter of the target's version on the PATH (here: this one, as python<major.minor>)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / f"python{version}").symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    target = Target(pip_platform="manylinux2014_x86_64", python_version=version)
+    package = tmp_path / "src" / "pkg"
+    package.mkdir(parents=True)
+    (package / "module.py").write_text("ANSWER = 42\n")
+
+    # When the directory is compiled as an asset would be
+    compiler = byte_code_compiler(target)
+    assert compiler is not None
+    compiler.compile(tmp_path / "src")
+
+    # Then the module has byte code that never checks timestamps, so it loads from a read-only directory
+    [compiled] = (package / "__pycache__").glob("module.*.pyc")
+    flags = int.from_bytes(compiled.read_bytes()[4:8], "little")
+    assert flags == 0b01  # hash-based, unchecked
+
+
+def test_without_an_interpreter_of_the_targets_version_there_is_no_byte_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.99")) is None
+    assert "no python3.99 on the PATH" in capsys.readouterr().err
