@@ -32,14 +32,16 @@ from localdev.stargate.core.http import StargateHTTPServer
 from localdev.stargate.core.routing import Router
 from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.tokens import TokenStore
-from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ErrorNames
 from localdev.stargate.data_api.responses import DataApi, DataApiSettings
 from localdev.stargate.document_api.responses import DocumentApi
+from orders_api.names import EMBEDDED_PASSWORD, EMBEDDED_USERNAME
 
 DATABASE_FILE = "stargate.sqlite3"
-DEFAULT_USERNAME = "cassandra"
-DEFAULT_PASSWORD = "cassandra"  # noqa: S105 - the public developer-mode default
+# Stargate's public developer-mode login, shared with `make run` (orders_api.names).
+DEFAULT_USERNAME = EMBEDDED_USERNAME
+DEFAULT_PASSWORD = EMBEDDED_PASSWORD
 
 
 class Role(enum.Enum):
@@ -201,7 +203,7 @@ def start_in_thread(
     verbose: bool = False,
     backend: StargateBackend | None = None,
     clock: Callable[[], float] = time.time,
-    data_api_page_size: int = DEFAULT_PAGE_SIZE,
+    data_api_page_size: int = DATA_API_FIND_PAGE_SIZE,
     data_api_error_names: ErrorNames = "current",
 ) -> RunningServer:
     """Start a Stargate-compatible server on a background thread and return at once.

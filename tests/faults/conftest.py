@@ -124,12 +124,12 @@ def connect(
         settings = StoreSettings.from_env(
             {
                 "ORDERS_STORE_API": store_api,
-                "STARGATE_URL": base,
-                "STARGATE_NAMESPACE": embedded_store.namespace,
-                "STARGATE_COLLECTION": collection_name,
-                "STARGATE_TOKEN": token or embedded_store.token,
-                "STARGATE_CONNECT_TIMEOUT": str(connect_timeout),
-                "STARGATE_READ_TIMEOUT": str(read_timeout),
+                "STORE_URL": base,
+                "STORE_NAMESPACE": embedded_store.namespace,
+                "STORE_COLLECTION": collection_name,
+                "STORE_TOKEN": token or embedded_store.token,
+                "STORE_CONNECT_TIMEOUT": str(connect_timeout),
+                "STORE_READ_TIMEOUT": str(read_timeout),
             }
         )
         monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))

@@ -84,7 +84,7 @@ def test_cdk_synth_succeeds_with_no_flags(cli_synth: CliRun) -> None:
     assert cli_synth.result.returncode == 0, cli_synth.result.stderr
     assert cli_synth.template["Resources"]
     # The only thing it has to say is that the store URL is still the placeholder.
-    assert "stargateUrl is still the placeholder" in cli_synth.result.stderr
+    assert "storeUrl is still the placeholder" in cli_synth.result.stderr
     assert "AwsSolutions" not in cli_synth.result.stderr
 
 
