@@ -17,8 +17,9 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from localdev.stargate.server import DEFAULT_PASSWORD as EMBEDDED_PASSWORD
+from localdev.stargate.server import DEFAULT_USERNAME as EMBEDDED_USERNAME
 from orders_api import names
-from orders_api.names import EMBEDDED_PASSWORD, EMBEDDED_USERNAME
 
 DEFAULT_NAMESPACE = "orders"
 

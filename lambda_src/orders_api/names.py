@@ -6,7 +6,7 @@ benchmarks and the tests cannot drift from the code that reads it. This module i
 the package and does nothing when imported.
 """
 
-# ruff: noqa: S105 - names of variables that hold secrets, and the public developer-mode login
+# ruff: noqa: S105 - names of variables that hold secrets, not secrets
 
 from __future__ import annotations
 
@@ -83,9 +83,3 @@ METRICS_NAMESPACE: Final = "OrdersApi"
 JSON: Final = "application/json"
 # The route that serves the OpenAPI document; it is not part of the document itself.
 OPENAPI_PATH: Final = "/openapi.json"
-
-# --- the embedded server (localdev/stargate) -------------------------------------------------------
-
-# Stargate's public developer-mode login, which the embedded server accepts and `make run` signs in with.
-EMBEDDED_USERNAME: Final = "cassandra"
-EMBEDDED_PASSWORD: Final = "cassandra"  # local only

@@ -36,12 +36,10 @@ from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ErrorNames
 from localdev.stargate.data_api.responses import DataApi, DataApiSettings
 from localdev.stargate.document_api.responses import DocumentApi
-from orders_api.names import EMBEDDED_PASSWORD, EMBEDDED_USERNAME
 
 DATABASE_FILE = "stargate.sqlite3"
-# Stargate's public developer-mode login, shared with `make run` (orders_api.names).
-DEFAULT_USERNAME = EMBEDDED_USERNAME
-DEFAULT_PASSWORD = EMBEDDED_PASSWORD
+DEFAULT_USERNAME = "cassandra"
+DEFAULT_PASSWORD = "cassandra"  # noqa: S105 - the public developer-mode default; `make run` and the tests sign in with it too
 
 
 class Role(enum.Enum):

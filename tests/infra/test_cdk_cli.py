@@ -50,7 +50,8 @@ def _cdk_synth(outdir: Path, *context: str) -> CliRun:
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `npm ci` (make test does it)")
     environment = {
-        **os.environ,
+        # Without the Makefile's PYTHONPATH, as a bare `cdk synth` runs it: app.py finds lambda_src itself.
+        **{key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
         # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
