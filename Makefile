@@ -20,7 +20,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK CLI and the CDK app's jsii runtime run on the Node that package.json pins (Node 24 from npm).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 CDK := npx --no-install cdk
-# Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c stargateUrl=https://... --profile dev"
+# Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c storeUrl=https://... --profile dev"
 CDK_ARGS ?=
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
@@ -42,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(BIN)/.installed ## Create .venv and install everything (Python); npm packages come with synth
 
-run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STARGATE_URL)
+run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STORE_URL)
 	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
 
 token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"]

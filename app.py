@@ -7,7 +7,13 @@ import sys
 
 from aws_cdk import App
 
-from cdk_app.bundling import BundlingError
+from cdk_app.bundling import LAMBDA_SOURCE_DIR, BundlingError
+
+# The CDK app shares names with the function (orders_api.names). The CDK CLI runs `python3 app.py`
+# from cdk.json, where the Makefile's PYTHONPATH may be absent, so the function's source goes on the path.
+if str(LAMBDA_SOURCE_DIR) not in sys.path:
+    sys.path.insert(0, str(LAMBDA_SOURCE_DIR))
+
 from cdk_app.config import ConfigError
 from cdk_app.stack import add_orders_api
 

@@ -50,8 +50,8 @@ def raw_request() -> Callable[[], int]:
     import requests
 
     session = requests.Session()
-    base = os.environ["STARGATE_URL"].rstrip("/")
-    namespace, collection = os.environ["STARGATE_NAMESPACE"], os.environ["STARGATE_COLLECTION"]
+    base = os.environ["STORE_URL"].rstrip("/")
+    namespace, collection = os.environ["STORE_NAMESPACE"], os.environ["STORE_COLLECTION"]
     order_id = os.environ["BENCH_ORDER_ID"]
     token = os.environ["BENCH_STORE_TOKEN"]
     if os.environ["ORDERS_STORE_API"] == "data":

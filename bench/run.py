@@ -40,6 +40,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "lambda_src"), str(REPO)]
 
+from orders_api import names  # noqa: E402
 from orders_api.identity import caller_of  # noqa: E402
 from orders_api.models import OrderStatus, StoredOrder  # noqa: E402
 
@@ -122,16 +123,16 @@ def environment(
         "AWS_ACCESS_KEY_ID": "ASIABENCH",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "AWS_SESSION_TOKEN": SESSION_TOKEN,
-        "POWERTOOLS_SERVICE_NAME": "orders",
-        "POWERTOOLS_METRICS_NAMESPACE": "OrdersApi",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
-        "ORDERS_STORE_API": store_api,
-        "ORDERS_API_AUTH": "iam",
-        "STARGATE_URL": f"{origin}/api/json" if store_api == "data" else origin,
-        "STARGATE_NAMESPACE": "shop",
-        "STARGATE_COLLECTION": "orders",
-        "STARGATE_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf",
-        "SECRET_MAX_AGE_SECONDS": "300",
+        names.POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+        names.POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+        names.POWERTOOLS_LOG_LEVEL: "INFO",
+        names.ORDERS_STORE_API: store_api,
+        names.ORDERS_API_AUTH: "iam",
+        names.STORE_URL: f"{origin}/api/json" if store_api == names.DATA_API else origin,
+        names.STORE_NAMESPACE: "shop",
+        names.STORE_COLLECTION: names.DEFAULT_COLLECTION,
+        names.STORE_SECRET_ID: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench-AbCdEf",
+        names.SECRET_MAX_AGE_SECONDS: str(names.DEFAULT_SECRET_MAX_AGE),
         # Where the two handlers read the secret: the extension's stand-in, or "Secrets Manager" for boto3
         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": origin.rsplit(":", 1)[1],
         "AWS_ENDPOINT_URL_SECRETS_MANAGER": origin,
@@ -144,7 +145,7 @@ def environment(
         "BENCH_STORE_TOKEN": STORE_TOKEN,
     }
     if not tracing:
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
+        env[names.POWERTOOLS_TRACE_DISABLED] = "true"
     return env
 
 

@@ -27,9 +27,9 @@ app = APIGatewayHttpResolver(enable_validation=True)
 session = requests.Session()
 
 STORE_API = os.environ.get("ORDERS_STORE_API", "data")
-BASE_URL = os.environ["STARGATE_URL"].rstrip("/")
-NAMESPACE = os.environ["STARGATE_NAMESPACE"]
-COLLECTION = os.environ.get("STARGATE_COLLECTION", "orders")
+BASE_URL = os.environ["STORE_URL"].rstrip("/")
+NAMESPACE = os.environ["STORE_NAMESPACE"]
+COLLECTION = os.environ.get("STORE_COLLECTION", "orders")
 
 
 class Order(BaseModel):
@@ -45,7 +45,7 @@ class Order(BaseModel):
 @app.get("/orders/<order_id>")
 @tracer.capture_method
 def get_order(order_id: str) -> Order:
-    token = parameters.get_secret(os.environ["STARGATE_SECRET_ID"])
+    token = parameters.get_secret(os.environ["STORE_SECRET_ID"])
     if STORE_API == "data":
         response = session.post(
             f"{BASE_URL}/v1/{NAMESPACE}/{COLLECTION}",

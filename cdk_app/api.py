@@ -15,16 +15,34 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk_app.bundling import REPO_ROOT
 from cdk_app.config import OrdersApiConfig
 from cdk_app.nag import acknowledge
 from cdk_app.retention import retention_days
 from cdk_app.sign_in import RESOURCE_SERVER, OrdersUserPool
+from orders_api.names import OPENAPI_PATH
 
-ROUTES: Final[tuple[tuple[str, tuple[apigwv2.HttpMethod, ...]], ...]] = (
-    ("/orders", (apigwv2.HttpMethod.POST, apigwv2.HttpMethod.GET)),
-    ("/orders/{orderId}", (apigwv2.HttpMethod.GET, apigwv2.HttpMethod.PATCH, apigwv2.HttpMethod.DELETE)),
-    ("/openapi.json", (apigwv2.HttpMethod.GET,)),
-)
+# The committed OpenAPI document (`make openapi`; a test keeps it equal to what the function generates).
+OPENAPI_DOCUMENT: Final = REPO_ROOT / "openapi.json"
+
+
+def _routes() -> tuple[tuple[str, apigwv2.HttpMethod, tuple[str, ...]], ...]:
+    """Each route (path, method) the document describes, with the OAuth scopes its ``jwt`` option needs,
+    and the route that serves the document itself (the document leaves it out; reading it needs read)."""
+    document = json.loads(OPENAPI_DOCUMENT.read_text())
+    routes = [
+        (path, apigwv2.HttpMethod(method.upper()), tuple(_jwt_scopes(operation)))
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+    ]
+    return (*routes, (OPENAPI_PATH, apigwv2.HttpMethod.GET, (f"{RESOURCE_SERVER}/read",)))
+
+
+def _jwt_scopes(operation: dict[str, list[dict[str, list[str]]]]) -> list[str]:
+    return [scope for option in operation.get("security", []) for scope in option.get("jwt", [])]
+
+
+ROUTES: Final = _routes()
 
 # One JSON object per request, from the variables HTTP APIs offer (REST API variables such as
 # $context.resourcePath do not exist here).
@@ -57,10 +75,6 @@ _CORS_HEADERS: Final = (
     "x-amz-date",
     "x-amz-security-token",
 )
-
-
-def _scopes(method: apigwv2.HttpMethod) -> list[str]:
-    return [f"{RESOURCE_SERVER}/{'read' if method == apigwv2.HttpMethod.GET else 'write'}"]
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
@@ -134,15 +148,15 @@ class OrdersHttpApi(Construct):
         integration = integrations.HttpLambdaIntegration(
             "OrdersFunction", function, payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0
         )
-        for path, methods in ROUTES:
-            for method in methods:
-                self.api.add_routes(
-                    path=path,
-                    methods=[method],
-                    integration=integration,
-                    # With JWTs, reading needs orders/read and changing orders/write (admins hold both too).
-                    authorization_scopes=_scopes(method) if config.api_auth == "jwt" else None,
-                )
+        for path, method, scopes in ROUTES:
+            self.api.add_routes(
+                path=path,
+                methods=[method],
+                integration=integration,
+                # With JWTs, the scopes the document names: orders/read to read, orders/write to change
+                # (admins hold both too).
+                authorization_scopes=list(scopes) if config.api_auth == "jwt" else None,
+            )
 
         if config.api_auth == "none":
             Annotations.of(self).add_warning_v2(

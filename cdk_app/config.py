@@ -14,15 +14,18 @@ from typing import Final, Literal, cast
 from urllib.parse import urlsplit
 
 from cdk_app.retention import RETENTION_PERIODS
+from orders_api.names import (
+    DATA_API,
+    DEFAULT_COLLECTION,
+    DEFAULT_STORE_API,
+    DOCUMENT_API,
+    STORE_APIS,
+    StoreApi,
+)
 
-StoreApi = Literal["data", "documents"]
 ApiAuth = Literal["iam", "jwt", "none"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
-# "data": the Astra DB Data API (what Astra serves today); "documents": the Stargate Document API v2
-# (self-hosted Stargate). The function has the same default.
-STORE_APIS: Final[tuple[StoreApi, ...]] = ("data", "documents")
-DEFAULT_STORE_API: Final[StoreApi] = "data"
 API_AUTH_MODES: Final[tuple[ApiAuth, ...]] = ("iam", "jwt", "none")
 LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
 # CodeDeploy's traffic-shifting configurations (cdk_app/release.py maps each to CodeDeploy's own).
@@ -37,11 +40,11 @@ DEPLOYMENTS: Final[tuple[str, ...]] = (
 )
 
 # Visibly a placeholder (no database is called DATABASE_ID). Synth accepts it, so CI needs no flags;
-# the stack carries a warning until a real URL is given with -c stargateUrl=...
-PLACEHOLDER_STARGATE_URL: Final = "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json"
+# the stack carries a warning until a real URL is given with -c storeUrl=...
+PLACEHOLDER_STORE_URL: Final = "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json"
 # The path each store API is served under on Astra. The embedded local server serves the Data API under
 # /api/json too, but its Document API at the root (/v2/...), as a self-hosted Stargate does.
-API_PATHS: Final[Mapping[StoreApi, str]] = {"data": "/api/json", "documents": "/api/rest"}
+API_PATHS: Final[Mapping[StoreApi, str]] = {DATA_API: "/api/json", DOCUMENT_API: "/api/rest"}
 
 # Stages deploy side by side as stacks OrdersApi-<stage>. A stage's block in "stages" sets its own
 # values for any setting; they win over the top-level ones (which -c key=value also sets).
@@ -60,10 +63,10 @@ STAGE_SETTINGS: Final[Mapping[str, Mapping[str, object]]] = {
 DEFAULTS: Final[Mapping[str, object]] = {
     "stage": DEFAULT_STAGE,
     "stages": STAGE_SETTINGS,
-    "stargateUrl": PLACEHOLDER_STARGATE_URL,
-    "stargateAuthUrl": "",
-    "stargateNamespace": "default_keyspace",
-    "stargateCollection": "orders",
+    "storeUrl": PLACEHOLDER_STORE_URL,
+    "storeAuthUrl": "",
+    "storeNamespace": "default_keyspace",
+    "storeCollection": DEFAULT_COLLECTION,
     "storeApi": DEFAULT_STORE_API,
     "existingSecret": "",
     # The customer-managed KMS key an existing secret is encrypted with (empty: AWS managed key).
@@ -95,6 +98,15 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "tracing": True,
 }
 
+# The names some keys had before; each is still read, with a warning, when its new key is not given
+# (or only has its default, as cdk.json gives it). New key -> former key.
+FORMER_KEYS: Final[Mapping[str, str]] = {
+    "storeUrl": "stargateUrl",
+    "storeAuthUrl": "stargateAuthUrl",
+    "storeNamespace": "stargateNamespace",
+    "storeCollection": "stargateCollection",
+}
+
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_]{1,48}")
 # Part of the stack name and of resource names: lower-case, short.
 _STAGE = re.compile(r"[a-z][a-z0-9-]{0,19}")
@@ -121,10 +133,10 @@ class OrdersApiConfig:
     """Everything the stack needs to know, already checked."""
 
     stage: str
-    stargate_url: str
-    stargate_auth_url: str | None
-    stargate_namespace: str
-    stargate_collection: str
+    store_url: str
+    store_auth_url: str | None
+    store_namespace: str
+    store_collection: str
     store_api: StoreApi
     existing_secret: str | None
     existing_secret_kms_key: str | None
@@ -143,19 +155,21 @@ class OrdersApiConfig:
     tracing: bool
     deployment: str
     snap_start: bool
+    # What the stack should warn about without refusing the settings (a former key's name, for now).
+    warnings: tuple[str, ...] = ()
 
     @property
     def uses_placeholder_url(self) -> bool:
         """True while the store URL is still the placeholder from ``cdk.json``."""
-        return self.stargate_url == PLACEHOLDER_STARGATE_URL
+        return self.store_url == PLACEHOLDER_STORE_URL
 
     @property
     def api_path_mismatch(self) -> str | None:
-        """Why ``stargate_url`` looks like it is meant for the other store API, or None."""
+        """Why ``store_url`` looks like it is meant for the other store API, or None."""
         for store_api, path in API_PATHS.items():
-            if store_api != self.store_api and self.stargate_url.endswith(path):
+            if store_api != self.store_api and self.store_url.endswith(path):
                 return (
-                    f"stargateUrl ends in {path}, where the {store_api} API is served, but storeApi is "
+                    f"storeUrl ends in {path}, where the {store_api} API is served, but storeApi is "
                     f"{self.store_api}; the {self.store_api} API is under {API_PATHS[self.store_api]}"
                 )
         return None
@@ -165,13 +179,14 @@ class OrdersApiConfig:
         """Read every key (falling back to ``DEFAULTS``); raise ConfigError naming each bad key."""
         stage, overrides, problems = _stage(try_get_context)
         reader = _Reader(lambda key: overrides[key] if key in overrides else try_get_context(key))
+        reader.read_former_keys()
         reader.problems.update(problems)
         config = cls(
             stage=stage,
-            stargate_url=reader.url("stargateUrl", required=True) or "",
-            stargate_auth_url=reader.url("stargateAuthUrl", required=False),
-            stargate_namespace=reader.identifier("stargateNamespace"),
-            stargate_collection=reader.identifier("stargateCollection"),
+            store_url=reader.url("storeUrl", required=True) or "",
+            store_auth_url=reader.url("storeAuthUrl", required=False),
+            store_namespace=reader.identifier("storeNamespace"),
+            store_collection=reader.identifier("storeCollection"),
             store_api=cast(StoreApi, reader.choice("storeApi", STORE_APIS)),
             existing_secret=reader.secret("existingSecret"),
             existing_secret_kms_key=reader.kms_key("existingSecretKmsKey"),
@@ -193,6 +208,7 @@ class OrdersApiConfig:
             tracing=reader.flag("tracing"),
             deployment=reader.choice("deployment", DEPLOYMENTS, case="exact"),
             snap_start=reader.flag("snapStart"),
+            warnings=tuple(reader.warnings),
         )
         if config.jwt_issuer and not config.jwt_audience:
             reader.problems["jwtAudience"] = (
@@ -231,7 +247,8 @@ def _stage(
         problems["stages"] = "must map each stage name to an object of settings"
         return stage, {}, problems
     block = stages.get(stage, {})
-    unknown = sorted(key for key in block if key not in DEFAULTS or key in ("stage", "stages"))
+    known = (*DEFAULTS, *FORMER_KEYS.values())
+    unknown = sorted(key for key in block if key not in known or key in ("stage", "stages"))
     if unknown:
         problems["stages"] = f"stage {stage} sets unknown settings: {', '.join(unknown)}"
     return stage, {key: value for key, value in block.items() if key not in unknown}, problems
@@ -243,6 +260,24 @@ class _Reader:
     def __init__(self, try_get_context: Callable[[str], object]) -> None:
         self._get = try_get_context
         self.problems: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+    def read_former_keys(self) -> None:
+        """Read each key from its former name when only that is given; a conflict is a problem."""
+        get = self._get
+        taken: dict[str, object] = {}
+        for key, former in FORMER_KEYS.items():
+            old, new = get(former), get(key)
+            if old is None:
+                continue
+            if new is None or new == DEFAULTS[key] or new == old:
+                taken[key] = old
+                self.warnings.append(f"{former} is a former name: give {key} instead (same value)")
+            else:
+                self.problems[key] = (
+                    f"is given along with its former name {former}, with another value; give {key} only"
+                )
+        self._get = lambda key: taken[key] if key in taken else get(key)
 
     def raw(self, key: str) -> object:
         value = self._get(key)

@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from cdk_app.function import METRICS_NAMESPACE, SERVICE_NAME
+from orders_api.names import METRICS_NAMESPACE, SERVICE_NAME
 
 PERIOD: Final = Duration.minutes(1)
 WIDTH: Final = 8  # three graphs a row (the grid is 24 wide)

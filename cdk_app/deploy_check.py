@@ -1,6 +1,6 @@
 """Refuses a deploy that could not work, before the CDK CLI starts: ``make deploy`` runs it first.
 
-    python -m cdk_app.deploy_check -c stargateUrl=https://... [other CDK CLI arguments]
+    python -m cdk_app.deploy_check -c storeUrl=https://... [other CDK CLI arguments]
 
 It reads the context the CDK app would see (``cdk.json``, then every ``-c``/``--context`` in the
 arguments, as ``make deploy CDK_ARGS=...`` passes them) and exits 2 with a message naming the setting
@@ -48,9 +48,9 @@ def problems(arguments: Sequence[str], cdk_json: Path = CDK_JSON) -> list[str]:
         return [str(error)]
     if config.uses_placeholder_url:
         return [
-            "stargateUrl is still the placeholder, so every call would fail. Give your database's "
-            'API endpoint: make deploy CDK_ARGS="-c stargateUrl=https://<db-id>-<region>.apps.astra.'
-            'datastax.com/api/json -c stargateNamespace=default_keyspace", or set it in cdk.json'
+            "storeUrl is still the placeholder, so every call would fail. Give your database's "
+            'API endpoint: make deploy CDK_ARGS="-c storeUrl=https://<db-id>-<region>.apps.astra.'
+            'datastax.com/api/json -c storeNamespace=default_keyspace", or set it in cdk.json'
         ]
     return []
 

@@ -17,6 +17,7 @@ from cdk_app.bundling import LAMBDA_SOURCE_DIR, Target, build_function_asset
 from cdk_app.config import OrdersApiConfig
 from cdk_app.nag import acknowledge
 from cdk_app.retention import retention_days
+from orders_api import names
 
 # The newest Python that both aws-cdk-lib and Powertools (3.10-3.14) support.
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
@@ -26,9 +27,6 @@ LAMBDA_TARGET: Final = Target(
     pip_platform="manylinux2014_aarch64", python_version=RUNTIME.name.removeprefix("python")
 )
 
-SERVICE_NAME: Final = "orders"
-METRICS_NAMESPACE: Final = "OrdersApi"
-SECRET_MAX_AGE_SECONDS: Final = 300
 # The AWS Parameters and Secrets Lambda Extension serves the function's secrets on localhost (no AWS
 # SDK in the function); the CDK picks its layer for the region and the function's architecture.
 SECRETS_EXTENSION_VERSION: Final = lambda_.ParamsAndSecretsVersions.V1_0_103
@@ -105,7 +103,7 @@ class OrdersFunction(Construct):
             params_and_secrets=lambda_.ParamsAndSecretsLayerVersion.from_version(
                 SECRETS_EXTENSION_VERSION,
                 http_port=SECRETS_EXTENSION_PORT,
-                secrets_manager_ttl=Duration.seconds(SECRET_MAX_AGE_SECONDS),
+                secrets_manager_ttl=Duration.seconds(names.DEFAULT_SECRET_MAX_AGE),
                 cache_size=10,
                 log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
             ),
@@ -138,25 +136,25 @@ def _environment(
     config: OrdersApiConfig, secret_id: str, cursor_key: secretsmanager.ISecret
 ) -> dict[str, str]:
     environment = {
-        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-        "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-        "POWERTOOLS_LOG_LEVEL": config.log_level,
-        "ORDERS_STORE_API": config.store_api,
+        names.POWERTOOLS_SERVICE_NAME: names.SERVICE_NAME,
+        names.POWERTOOLS_METRICS_NAMESPACE: names.METRICS_NAMESPACE,
+        names.POWERTOOLS_LOG_LEVEL: config.log_level,
+        names.ORDERS_STORE_API: config.store_api,
         # How the function tells callers apart: the same mode as the API's authorizer.
-        "ORDERS_API_AUTH": config.api_auth,
-        "STARGATE_URL": config.stargate_url,
-        "STARGATE_NAMESPACE": config.stargate_namespace,
-        "STARGATE_COLLECTION": config.stargate_collection,
+        names.ORDERS_API_AUTH: config.api_auth,
+        names.STORE_URL: config.store_url,
+        names.STORE_NAMESPACE: config.store_namespace,
+        names.STORE_COLLECTION: config.store_collection,
         # The secret's ARN or name only; the token is read at run time, cached for SECRET_MAX_AGE_SECONDS.
-        "STARGATE_SECRET_ID": secret_id,
-        "SECRET_MAX_AGE_SECONDS": str(SECRET_MAX_AGE_SECONDS),
+        names.STORE_SECRET_ID: secret_id,
+        names.SECRET_MAX_AGE_SECONDS: str(names.DEFAULT_SECRET_MAX_AGE),
         # The key that seals list cursors, read the same way.
-        "CURSOR_SECRET_ID": cursor_key.secret_arn,
+        names.CURSOR_SECRET_ID: cursor_key.secret_arn,
     }
-    if config.stargate_auth_url is not None:
-        environment["STARGATE_AUTH_URL"] = config.stargate_auth_url
+    if config.store_auth_url is not None:
+        environment[names.STORE_AUTH_URL] = config.store_auth_url
     if config.admin_principals:
-        environment["ADMIN_PRINCIPALS"] = ",".join(config.admin_principals)
+        environment[names.ADMIN_PRINCIPALS] = ",".join(config.admin_principals)
     if not config.tracing:
-        environment["POWERTOOLS_TRACE_DISABLED"] = "true"
+        environment[names.POWERTOOLS_TRACE_DISABLED] = "true"
     return environment

@@ -81,12 +81,14 @@ class OrdersApiStack(Stack):
 
         if config.uses_placeholder_url:
             Annotations.of(self).add_warning_v2(
-                "orders:placeholderStargateUrl",
-                "stargateUrl is still the placeholder from cdk.json; deploy with "
-                "-c stargateUrl=https://<db-id>-<region>.apps.astra.datastax.com/api/json",
+                "orders:placeholderStoreUrl",
+                "storeUrl is still the placeholder from cdk.json; deploy with "
+                "-c storeUrl=https://<db-id>-<region>.apps.astra.datastax.com/api/json",
             )
         elif (mismatch := config.api_path_mismatch) is not None:
-            Annotations.of(self).add_warning_v2("orders:stargateUrlPath", mismatch)
+            Annotations.of(self).add_warning_v2("orders:storeUrlPath", mismatch)
+        for warning in config.warnings:
+            Annotations.of(self).add_warning_v2("orders:formerContextKey", warning)
 
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the orders API")
         CfnOutput(

@@ -1,6 +1,6 @@
 """``make run``: the API on localhost, backed by the embedded Stargate-compatible server.
 
-With ``STARGATE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
+With ``STORE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
 Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082).
 Callers sign in with local bearer tokens (``make token``, ``localdev/tokens.py``) as with ``apiAuth=jwt``;
 a request without one is the local caller ``local``. Cursors are sealed with a random key kept in
@@ -17,8 +17,10 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-EMBEDDED_USERNAME = "cassandra"
-EMBEDDED_PASSWORD = "cassandra"  # the Stargate developer-mode default, local only  # noqa: S105
+from localdev.stargate.server import DEFAULT_PASSWORD as EMBEDDED_PASSWORD
+from localdev.stargate.server import DEFAULT_USERNAME as EMBEDDED_USERNAME
+from orders_api import names
+
 DEFAULT_NAMESPACE = "orders"
 
 
@@ -27,21 +29,21 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "3000"))
     # Local runs have no X-Ray daemon and no CloudWatch: keep tracing and metrics quiet.
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault(names.POWERTOOLS_TRACE_DISABLED, "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_DEV", "false")
     # Callers sign in with local JWTs (make token), checked here as API Gateway's JWT authorizer would;
     # a request without a token is the local caller "local". ORDERS_API_AUTH=none: one anonymous caller.
-    os.environ.setdefault("ORDERS_API_AUTH", "jwt")
+    os.environ.setdefault(names.ORDERS_API_AUTH, "jwt")
 
-    if not os.environ.get("CURSOR_KEY") and not os.environ.get("CURSOR_SECRET_ID"):
-        os.environ["CURSOR_KEY"] = local_cursor_key(os.environ.get("DATA_DIR", ".local-data"))
+    if not os.environ.get(names.CURSOR_KEY) and not os.environ.get(names.CURSOR_SECRET_ID):
+        os.environ[names.CURSOR_KEY] = local_cursor_key(os.environ.get("DATA_DIR", ".local-data"))
 
     from orders_api.errors import ConfigurationError, StoreError
-    from orders_api.settings import DEFAULT_STORE_API, StoreSettings
+    from orders_api.settings import StoreSettings
 
     stargate = None
-    if not os.environ.get("STARGATE_URL"):
+    if not store_setting(names.STORE_URL):
         from localdev.stargate import start_in_thread
 
         data_dir = os.environ.get("DATA_DIR", ".local-data")
@@ -55,7 +57,9 @@ def main() -> int:
                 file=sys.stderr,
             )
             return 1
-        namespace = os.environ.setdefault("STARGATE_NAMESPACE", DEFAULT_NAMESPACE)
+        namespace = store_setting(names.STORE_NAMESPACE) or os.environ.setdefault(
+            names.STORE_NAMESPACE, DEFAULT_NAMESPACE
+        )
         try:
             create_namespace(stargate.url, namespace)
         except StoreError as error:
@@ -63,10 +67,10 @@ def main() -> int:
             stargate.stop()
             return 1
         # The embedded server speaks the Document API under / and the Data API under /api/json.
-        data_api = os.environ.get("ORDERS_STORE_API", DEFAULT_STORE_API) == "data"
-        os.environ["STARGATE_URL"] = f"{stargate.url}/api/json" if data_api else stargate.url
-        os.environ["STARGATE_USERNAME"] = EMBEDDED_USERNAME
-        os.environ["STARGATE_PASSWORD"] = EMBEDDED_PASSWORD
+        data_api = os.environ.get(names.ORDERS_STORE_API, names.DEFAULT_STORE_API) == names.DATA_API
+        os.environ[names.STORE_URL] = f"{stargate.url}/api/json" if data_api else stargate.url
+        os.environ[names.STORE_USERNAME] = EMBEDDED_USERNAME
+        os.environ[names.STORE_PASSWORD] = EMBEDDED_PASSWORD
         print(f"Embedded Stargate: {stargate.url} (data in {os.path.abspath(data_dir)})", flush=True)
 
     try:
@@ -82,7 +86,7 @@ def main() -> int:
     from orders_api.handler import lambda_handler
 
     issuer = LocalIssuer(os.environ.get("DATA_DIR", ".local-data"))
-    authorize = issuer.authorize if os.environ["ORDERS_API_AUTH"] == "jwt" else None
+    authorize = issuer.authorize if os.environ[names.ORDERS_API_AUTH] == "jwt" else None
     try:
         server = LocalApiServer((host, port), lambda_handler, authorize=authorize)
     except OSError as error:
@@ -102,7 +106,7 @@ def main() -> int:
     )
     print("Try:")
     print(
-        f"  curl -s -w '\\n' -X POST {server.url}/orders -H 'Content-Type: application/json' "
+        f"  curl -s -w '\\n' -X POST {server.url}/orders -H 'Content-Type: {names.JSON}' "
         """-d '{"productName":"Coffee beans","productQuantity":2,"productPrice":1250}'"""
     )
     print(f"  curl -s -w '\\n' {server.url}/orders", flush=True)
@@ -113,6 +117,11 @@ def main() -> int:
         if stargate is not None:
             stargate.stop()
     return 0
+
+
+def store_setting(name: str) -> str:
+    """A store setting as the function reads it: under its name, or under its former one."""
+    return os.environ.get(name) or os.environ.get(names.FORMER_NAMES[name], "")
 
 
 def local_cursor_key(data_dir: str) -> str:

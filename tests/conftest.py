@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "OrdersApiTest")
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "orders")
+from orders_api import names
+
+os.environ.setdefault(names.POWERTOOLS_TRACE_DISABLED, "true")
+os.environ.setdefault(names.POWERTOOLS_METRICS_NAMESPACE, "OrdersApiTest")
+os.environ.setdefault(names.POWERTOOLS_SERVICE_NAME, names.SERVICE_NAME)
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
 # Listing orders seals cursors with this key (deployed: a generated Secrets Manager secret).
-os.environ.setdefault("CURSOR_KEY", "test-cursor-key-0123456789abcdef0123456789")
+os.environ.setdefault(names.CURSOR_KEY, "test-cursor-key-0123456789abcdef0123456789")

@@ -32,6 +32,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 
+from orders_api import names
 from orders_api.errors import ConfigurationError, InvalidCursor
 from orders_api.identity import Caller
 from orders_api.secret_values import SecretReader
@@ -81,21 +82,25 @@ class CursorSeal:
 
 def seal_from_env(env: Mapping[str, str] = os.environ) -> CursorSeal:
     """A seal whose key comes from ``CURSOR_SECRET_ID`` (deployed) or ``CURSOR_KEY`` (local)."""
-    secret_id = env.get("CURSOR_SECRET_ID", "").strip()
-    key = env.get("CURSOR_KEY", "").strip()
+    secret_id = env.get(names.CURSOR_SECRET_ID, "").strip()
+    key = env.get(names.CURSOR_KEY, "").strip()
     if secret_id and key:
-        raise ConfigurationError("Set one of CURSOR_SECRET_ID and CURSOR_KEY, not both.")
+        raise ConfigurationError(f"Set one of {names.CURSOR_SECRET_ID} and {names.CURSOR_KEY}, not both.")
     if secret_id:
         try:
-            max_age = int(env.get("SECRET_MAX_AGE_SECONDS", "") or 300)
+            max_age = int(env.get(names.SECRET_MAX_AGE_SECONDS, "") or names.DEFAULT_SECRET_MAX_AGE)
         except ValueError as error:
-            raise ConfigurationError("SECRET_MAX_AGE_SECONDS must be a whole number of seconds.") from error
+            raise ConfigurationError(
+                f"{names.SECRET_MAX_AGE_SECONDS} must be a whole number of seconds."
+            ) from error
         reader = SecretReader(secret_id, max_age, "The cursor key")
         return CursorSeal(reader.read)
     if not key:
-        raise ConfigurationError("Set CURSOR_SECRET_ID or CURSOR_KEY: listing orders needs a cursor key.")
+        raise ConfigurationError(
+            f"Set {names.CURSOR_SECRET_ID} or {names.CURSOR_KEY}: listing orders needs a cursor key."
+        )
     if len(key) < MIN_KEY_CHARACTERS:
-        raise ConfigurationError(f"CURSOR_KEY must be at least {MIN_KEY_CHARACTERS} characters.")
+        raise ConfigurationError(f"{names.CURSOR_KEY} must be at least {MIN_KEY_CHARACTERS} characters.")
     return CursorSeal(lambda: key)
 
 

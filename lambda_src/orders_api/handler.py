@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orders_api import errors, snapstart
 from orders_api.identity import NotAuthenticated, admin_principals, auth_mode, caller_of
+from orders_api.names import JSON, OPENAPI_PATH
 from orders_api.observability import logger, metrics, tracer
 from orders_api.preflight import Refusal, checked_event
 from orders_api.routes import router
@@ -26,7 +27,6 @@ from orders_api.store.http import time_budget
 
 API_TITLE = "Orders API"
 API_VERSION = "1.0.0"
-JSON = "application/json"
 MAX_FIELD_NAME = 64
 # A body of unknown keys would otherwise be echoed back many times over.
 MAX_REPORTED_PROBLEMS = 10
@@ -39,7 +39,7 @@ snapstart.register()
 app.include_router(router)
 
 
-@app.get("/openapi.json", include_in_schema=False)
+@app.get(OPENAPI_PATH, include_in_schema=False)
 def openapi_document() -> Response[Any]:
     """The OpenAPI document generated from the routes and models."""
     return Response(status_code=200, content_type=JSON, body=openapi_json())

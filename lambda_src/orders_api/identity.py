@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from orders_api import names
 from orders_api.errors import ConfigurationError, OrdersError
 
 AuthMode = Literal["iam", "jwt", "none"]
@@ -74,16 +75,16 @@ ADMIN_SCOPE = "orders/admin"
 
 def auth_mode(env: Mapping[str, str] = os.environ) -> AuthMode:
     """The authorization mode the stack deployed; ConfigurationError for an unknown one."""
-    mode = env.get("ORDERS_API_AUTH", "").strip() or DEFAULT_AUTH_MODE
+    mode = env.get(names.ORDERS_API_AUTH, "").strip() or DEFAULT_AUTH_MODE
     for known in AUTH_MODES:
         if mode == known:
             return known
-    raise ConfigurationError(f"ORDERS_API_AUTH must be one of {', '.join(AUTH_MODES)}.")
+    raise ConfigurationError(f"{names.ORDERS_API_AUTH} must be one of {', '.join(AUTH_MODES)}.")
 
 
 def admin_principals(env: Mapping[str, str] = os.environ) -> frozenset[str]:
     """The IAM principals (``ADMIN_PRINCIPALS``, comma-separated role or user ARNs) that are admins."""
-    return _admins(env.get("ADMIN_PRINCIPALS", ""))
+    return _admins(env.get(names.ADMIN_PRINCIPALS, ""))
 
 
 @functools.lru_cache(maxsize=4)

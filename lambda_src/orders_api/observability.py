@@ -22,16 +22,17 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
+from orders_api import names
 from orders_api.errors import OrdersError
 from orders_api.xray import NOT_RECORDED, XRayDaemonTracing
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "orders")
-METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "OrdersApi")
+SERVICE = os.environ.get(names.POWERTOOLS_SERVICE_NAME, names.SERVICE_NAME)
+METRICS_NAMESPACE = os.environ.get(names.POWERTOOLS_METRICS_NAMESPACE, names.METRICS_NAMESPACE)
 
 
 def tracing_enabled(env: Mapping[str, str] = os.environ) -> bool:
     """X-Ray tracing is on inside Lambda unless POWERTOOLS_TRACE_DISABLED turns it off."""
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true", "yes", "on")
+    disabled = env.get(names.POWERTOOLS_TRACE_DISABLED, "").strip().lower() in ("1", "true", "yes", "on")
     return "AWS_LAMBDA_FUNCTION_NAME" in env and not disabled
 
 

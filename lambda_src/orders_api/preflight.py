@@ -23,10 +23,11 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from orders_api.names import JSON
+
 MAX_BODY_BYTES = 64 * 1024
 MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 100
-JSON = "application/json"
 
 
 class Refusal(Exception):

@@ -14,12 +14,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from orders_api import lifecycle
 from orders_api.identity import Caller, NotAuthenticated
 from orders_api.models import ErrorBody, NewOrder, Order, OrderPage, OrderStatus, StatusChange
+from orders_api.names import JSON
 from orders_api.observability import logger, metrics, tracer
 from orders_api.store.factory import get_cursor_seal, get_store
 
 router = APIGatewayHttpRouter()
 
-JSON = "application/json"
 OrderId = Annotated[UUID, Path(description="The order's id, a UUID.")]
 
 

@@ -14,7 +14,7 @@ cached in process, with a forced re-read that bypasses every cache after a rotat
   value is then kept for ``max_age``; by then the extension's older copy has expired as well.
 
 Outside Lambda, ``localdev.secrets_extension`` serves the same HTTP API for tests and benchmarks; local
-runs usually give the token directly instead (``STARGATE_TOKEN``).
+runs usually give the token directly instead (``STORE_TOKEN``).
 """
 
 from __future__ import annotations

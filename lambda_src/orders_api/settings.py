@@ -1,4 +1,8 @@
-"""Store settings, read from the environment and validated once, with errors that name the variable."""
+"""Store settings, read from the environment and validated once, with errors that name the variable.
+
+The ``STORE_*`` variables were called ``STARGATE_*`` before; a former name still works, with one warning
+per process that names the new one, until the deployments that set it have moved on.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,16 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit
 
+from orders_api import names
 from orders_api.errors import ConfigurationError
+from orders_api.names import DEFAULT_STORE_API, FORMER_NAMES, STORE_APIS, StoreApi
+from orders_api.observability import logger
 from orders_api.store.tokens import header_safe
 
-# "data": the Astra DB Data API (what Astra speaks today); "documents": the Stargate Document API v2
-# (self-hosted Stargate; retired on Astra at the end of 2025).
-StoreApi = Literal["data", "documents"]
-STORE_APIS: tuple[StoreApi, ...] = ("data", "documents")
-DEFAULT_STORE_API: StoreApi = "data"
+# Former names already warned about in this process: a warm function warns once, not per request.
+_warned: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -49,47 +52,47 @@ class StoreSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreSettings:
-        """Read ``STARGATE_*`` and friends; raise ConfigurationError naming each bad variable."""
+        """Read ``STORE_*`` and friends; raise ConfigurationError naming each bad variable."""
         env = os.environ if env is None else env
         problems: list[str] = []
 
         def get(name: str, default: str | None = None) -> str | None:
-            value = env.get(name, "").strip()
+            value = _value(env, name, problems, strip=True)
             return value or default
 
-        store_api = get("ORDERS_STORE_API", DEFAULT_STORE_API)
+        store_api = get(names.ORDERS_STORE_API, DEFAULT_STORE_API)
         if store_api not in STORE_APIS:
-            problems.append(f"ORDERS_STORE_API must be one of {', '.join(STORE_APIS)}")
+            problems.append(f"{names.ORDERS_STORE_API} must be one of {', '.join(STORE_APIS)}")
 
-        base_url = get("STARGATE_URL")
+        base_url = get(names.STORE_URL)
         if base_url is None:
-            problems.append("STARGATE_URL is not set")
+            problems.append(f"{names.STORE_URL} is not set")
         elif not _is_http_url(base_url):
-            problems.append("STARGATE_URL must be an http(s) URL")
+            problems.append(f"{names.STORE_URL} must be an http(s) URL")
 
-        auth_url = get("STARGATE_AUTH_URL")
+        auth_url = get(names.STORE_AUTH_URL)
         if auth_url is not None and not _is_http_url(auth_url):
-            problems.append("STARGATE_AUTH_URL must be an http(s) URL")
+            problems.append(f"{names.STORE_AUTH_URL} must be an http(s) URL")
 
-        namespace = get("STARGATE_NAMESPACE")
+        namespace = get(names.STORE_NAMESPACE)
         if namespace is None:
-            problems.append("STARGATE_NAMESPACE is not set")
+            problems.append(f"{names.STORE_NAMESPACE} is not set")
         elif not _is_identifier(namespace, 48):
-            problems.append("STARGATE_NAMESPACE must be letters, digits or underscores (at most 48)")
+            problems.append(f"{names.STORE_NAMESPACE} must be letters, digits or underscores (at most 48)")
 
-        collection = get("STARGATE_COLLECTION", "orders") or "orders"
+        collection = get(names.STORE_COLLECTION, names.DEFAULT_COLLECTION) or names.DEFAULT_COLLECTION
         if not _is_identifier(collection, 48):
-            problems.append("STARGATE_COLLECTION must be letters, digits or underscores (at most 48)")
+            problems.append(f"{names.STORE_COLLECTION} must be letters, digits or underscores (at most 48)")
 
         credentials = Credentials(
-            secret_id=get("STARGATE_SECRET_ID"),
-            token=get("STARGATE_TOKEN"),
-            username=get("STARGATE_USERNAME"),
-            password=env.get("STARGATE_PASSWORD") or None,
+            secret_id=get(names.STORE_SECRET_ID),
+            token=get(names.STORE_TOKEN),
+            username=get(names.STORE_USERNAME),
+            password=_value(env, names.STORE_PASSWORD, problems, strip=False) or None,
         )
         if credentials.token is not None and not header_safe(credentials.token):
             problems.append(
-                "STARGATE_TOKEN has characters a token cannot have (spaces, line breaks, control or "
+                f"{names.STORE_TOKEN} has characters a token cannot have (spaces, line breaks, control or "
                 "non-ASCII characters)"
             )
         given = [
@@ -99,27 +102,32 @@ class StoreSettings:
         ]
         if sum(given) != 1:
             problems.append(
-                "set exactly one of STARGATE_SECRET_ID, STARGATE_TOKEN, or STARGATE_USERNAME with "
-                "STARGATE_PASSWORD"
+                f"set exactly one of {names.STORE_SECRET_ID}, {names.STORE_TOKEN}, or "
+                f"{names.STORE_USERNAME} with {names.STORE_PASSWORD}"
             )
         elif (credentials.username is None) != (credentials.password is None):
-            problems.append("STARGATE_USERNAME and STARGATE_PASSWORD go together")
+            problems.append(f"{names.STORE_USERNAME} and {names.STORE_PASSWORD} go together")
 
-        secret_max_age = _positive("SECRET_MAX_AGE_SECONDS", get("SECRET_MAX_AGE_SECONDS"), 300, problems)
+        secret_max_age = _positive(
+            names.SECRET_MAX_AGE_SECONDS,
+            get(names.SECRET_MAX_AGE_SECONDS),
+            names.DEFAULT_SECRET_MAX_AGE,
+            problems,
+        )
         if not float(secret_max_age).is_integer():
             # Powertools caches nothing for a max age below 1 s: every call would read the secret.
-            problems.append("SECRET_MAX_AGE_SECONDS must be a whole number of seconds")
+            problems.append(f"{names.SECRET_MAX_AGE_SECONDS} must be a whole number of seconds")
         connect_timeout = _positive(
-            "STARGATE_CONNECT_TIMEOUT", get("STARGATE_CONNECT_TIMEOUT"), 3.05, problems
+            names.STORE_CONNECT_TIMEOUT, get(names.STORE_CONNECT_TIMEOUT), 3.05, problems
         )
-        read_timeout = _positive("STARGATE_READ_TIMEOUT", get("STARGATE_READ_TIMEOUT"), 8.0, problems)
+        read_timeout = _positive(names.STORE_READ_TIMEOUT, get(names.STORE_READ_TIMEOUT), 8.0, problems)
 
         if problems:
             raise ConfigurationError("Invalid store configuration: " + "; ".join(problems) + ".")
         assert base_url is not None
         assert namespace is not None
         return cls(
-            store_api="documents" if store_api == "documents" else "data",
+            store_api=names.DOCUMENT_API if store_api == names.DOCUMENT_API else names.DATA_API,
             base_url=base_url.rstrip("/"),
             auth_url=auth_url.rstrip("/") if auth_url else None,
             namespace=namespace,
@@ -129,6 +137,30 @@ class StoreSettings:
             connect_timeout=float(connect_timeout),
             read_timeout=float(read_timeout),
         )
+
+
+def _value(env: Mapping[str, str], name: str, problems: list[str], *, strip: bool) -> str:
+    """``name``'s value, or its former name's when only that is set (warned about once per process)."""
+    value = env.get(name, "")
+    former = FORMER_NAMES.get(name)
+    if former is None:
+        return value.strip() if strip else value
+    former_value = env.get(former, "")
+    if strip:
+        value, former_value = value.strip(), former_value.strip()
+    if former_value and value and former_value != value:
+        problems.append(
+            f"{former} (the former name of {name}) and {name} are both set and differ; set {name} only"
+        )
+    elif former_value and not value:
+        if former not in _warned:
+            _warned.add(former)
+            # The names only: the value may be a token or a password.
+            logger.warning(
+                f"{former} is a former name: set {name} instead", former_name=former, new_name=name
+            )
+        return former_value
+    return value
 
 
 def _is_http_url(value: str) -> bool:

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES
 from localdev.stargate.data_api.responses import MAX_PAGE_SIZE
 from localdev.stargate.server import Role, RunningServer, open_backend, start_in_thread
@@ -60,7 +60,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--data-api-page-size",
         type=_page_size,
-        default=DEFAULT_PAGE_SIZE,
+        default=DATA_API_FIND_PAGE_SIZE,
         help="documents per Data API find page; real servers use 20 or 50 (default: %(default)s)",
     )
     parser.add_argument(

@@ -32,14 +32,14 @@ from localdev.stargate.core.http import StargateHTTPServer
 from localdev.stargate.core.routing import Router
 from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.tokens import TokenStore
-from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE
+from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ErrorNames
 from localdev.stargate.data_api.responses import DataApi, DataApiSettings
 from localdev.stargate.document_api.responses import DocumentApi
 
 DATABASE_FILE = "stargate.sqlite3"
 DEFAULT_USERNAME = "cassandra"
-DEFAULT_PASSWORD = "cassandra"  # noqa: S105 - the public developer-mode default
+DEFAULT_PASSWORD = "cassandra"  # noqa: S105 - the public developer-mode default; `make run` and the tests sign in with it too
 
 
 class Role(enum.Enum):
@@ -201,7 +201,7 @@ def start_in_thread(
     verbose: bool = False,
     backend: StargateBackend | None = None,
     clock: Callable[[], float] = time.time,
-    data_api_page_size: int = DEFAULT_PAGE_SIZE,
+    data_api_page_size: int = DATA_API_FIND_PAGE_SIZE,
     data_api_error_names: ErrorNames = "current",
 ) -> RunningServer:
     """Start a Stargate-compatible server on a background thread and return at once.

@@ -32,6 +32,8 @@ import pytest
 import requests
 
 from localdev import schema
+from localdev.stargate.server import DEFAULT_PASSWORD as EMBEDDED_PASSWORD
+from localdev.stargate.server import DEFAULT_USERNAME as EMBEDDED_USERNAME
 from orders_api.errors import StoreError
 from orders_api.store.document_api_client import StargateDocuments
 from orders_api.store.http import new_session
@@ -78,7 +80,9 @@ def embedded_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backe
     from localdev.stargate import start_in_thread
 
     server = start_in_thread(host="127.0.0.1", port=0, data_dir=Path(tmp_path_factory.mktemp("stargate")))
-    backend = Backend("embedded", server.url, server.url, "contract", login=Login("cassandra", "cassandra"))
+    backend = Backend(
+        "embedded", server.url, server.url, "contract", login=Login(EMBEDDED_USERNAME, EMBEDDED_PASSWORD)
+    )
     backend.create_namespace()
     yield backend
     server.stop()
@@ -108,7 +112,7 @@ def container_backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
             stargate.documents_url,
             stargate.auth_url,
             "contract",
-            login=Login("cassandra", "cassandra"),
+            login=Login(EMBEDDED_USERNAME, EMBEDDED_PASSWORD),
         )
         _create_namespace_once_schema_is_ready(backend, timeout_s=60.0)
         yield backend

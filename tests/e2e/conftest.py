@@ -44,7 +44,7 @@ class RunningApi:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("STARGATE_", "ORDERS_STORE", "POWERTOOLS_"))
+            if not key.startswith(("STARGATE_", "STORE_", "ORDERS_STORE", "POWERTOOLS_"))
         }
         env.update(
             PORT=str(self.port),

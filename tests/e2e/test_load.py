@@ -42,7 +42,7 @@ def test_make_load_runs_within_its_bounds_and_writes_a_report_without_failures(t
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("STARGATE_", "ORDERS_STORE", "POWERTOOLS_", "LOAD_"))
+        if not key.startswith(("STARGATE_", "STORE_", "ORDERS_STORE", "POWERTOOLS_", "LOAD_"))
     }
     command = [
         "make",

@@ -26,6 +26,8 @@ import pytest
 import requests
 
 from localdev.stargate import RunningServer, start_in_thread
+from localdev.stargate.server import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from orders_api import names
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
@@ -69,7 +71,7 @@ def embedded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
         with requests.Session() as http:
             auth = http.post(
                 f"{server.url}/v1/auth",
-                json={"username": "cassandra", "password": "cassandra"},
+                json={"username": DEFAULT_USERNAME, "password": DEFAULT_PASSWORD},
                 timeout=_SETUP_TIMEOUT,
             )
             assert auth.status_code == 201, auth.text
@@ -123,13 +125,13 @@ def connect(
         base = f"{url}/api/json" if store_api == "data" else url
         settings = StoreSettings.from_env(
             {
-                "ORDERS_STORE_API": store_api,
-                "STARGATE_URL": base,
-                "STARGATE_NAMESPACE": embedded_store.namespace,
-                "STARGATE_COLLECTION": collection_name,
-                "STARGATE_TOKEN": token or embedded_store.token,
-                "STARGATE_CONNECT_TIMEOUT": str(connect_timeout),
-                "STARGATE_READ_TIMEOUT": str(read_timeout),
+                names.ORDERS_STORE_API: store_api,
+                names.STORE_URL: base,
+                names.STORE_NAMESPACE: embedded_store.namespace,
+                names.STORE_COLLECTION: collection_name,
+                names.STORE_TOKEN: token or embedded_store.token,
+                names.STORE_CONNECT_TIMEOUT: str(connect_timeout),
+                names.STORE_READ_TIMEOUT: str(read_timeout),
             }
         )
         monkeypatch.setattr(factory, "_store", factory.build_store(settings, new_session()))

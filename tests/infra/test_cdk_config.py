@@ -44,12 +44,12 @@ def test_missing_keys_fall_back_to_the_defaults() -> None:
 @pytest.mark.parametrize(
     ("key", "value"),
     [
-        ("stargateUrl", ""),
-        ("stargateUrl", "ftp://files.example.com"),
-        ("stargateUrl", "https://host.example.com/api?x=1"),
-        ("stargateAuthUrl", "not a url"),
-        ("stargateNamespace", "orders-prod"),
-        ("stargateCollection", ""),
+        ("storeUrl", ""),
+        ("storeUrl", "ftp://files.example.com"),
+        ("storeUrl", "https://host.example.com/api?x=1"),
+        ("storeAuthUrl", "not a url"),
+        ("storeNamespace", "orders-prod"),
+        ("storeCollection", ""),
         ("storeApi", "graphql"),
         ("existingSecret", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders"),
         ("existingSecret", "name with spaces"),
@@ -100,7 +100,7 @@ def test_invalid_configuration_stops_the_synth_before_anything_is_built() -> Non
         ("throttleRateLimit", "12.5", "throttle_rate_limit", 12.5),
         ("memorySize", "1769", "memory_size", 1769),
         ("existingSecret", "orders/astra-token", "existing_secret", "orders/astra-token"),
-        ("stargateUrl", "http://localhost:8082/", "stargate_url", "http://localhost:8082"),
+        ("storeUrl", "http://localhost:8082/", "store_url", "http://localhost:8082"),
         ("corsAllowOrigins", ["*"], "cors_allow_origins", ("*",)),
         ("tracing", "false", "tracing", False),
         ("tracing", " True ", "tracing", True),
@@ -124,7 +124,7 @@ def test_values_are_read_the_way_a_deployer_writes_them(
     ],
 )
 def test_a_url_for_the_other_store_api_is_pointed_out(store_api: str, url: str, warned: bool) -> None:
-    mismatch = _config(storeApi=store_api, stargateUrl=url).api_path_mismatch
+    mismatch = _config(storeApi=store_api, storeUrl=url).api_path_mismatch
 
     assert (mismatch is not None) == warned
     if mismatch is not None:
@@ -186,3 +186,31 @@ def test_an_external_issuer_needs_its_audience_and_https() -> None:
     with pytest.raises(ConfigError) as plain_http:
         _config(apiAuth="jwt", jwtIssuer="http://issuer.example.com/", jwtAudience="a")
     assert plain_http.value.keys == ("jwtIssuer",)
+
+
+def test_the_former_stargate_keys_still_work_with_a_warning() -> None:
+    # Given a deployer who still writes the former keys, beside cdk.json's defaults for the new ones
+    config = _config(stargateUrl="http://stargate.internal:8082", stargateNamespace="shop")
+
+    # Then their values are used, and the warnings name old and new key
+    assert (config.store_url, config.store_namespace) == ("http://stargate.internal:8082", "shop")
+    assert config.warnings == (
+        "stargateUrl is a former name: give storeUrl instead (same value)",
+        "stargateNamespace is a former name: give storeNamespace instead (same value)",
+    )
+    assert _config().warnings == ()
+
+
+def test_a_former_key_in_a_stage_block_is_accepted() -> None:
+    config = _config(stage="prod", stages={"prod": {"stargateCollection": "orders_v2"}})
+
+    assert config.store_collection == "orders_v2"
+    assert len(config.warnings) == 1
+
+
+def test_a_former_key_and_its_new_key_with_different_values_are_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        _config(storeNamespace="shop", stargateNamespace="other")
+
+    assert raised.value.keys == ("storeNamespace",)
+    assert "former name stargateNamespace" in str(raised.value)

@@ -70,10 +70,10 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "ORDERS_STORE_API": "data",
         "ORDERS_API_AUTH": "iam",
-        "STARGATE_URL": "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json",
-        "STARGATE_NAMESPACE": "default_keyspace",
-        "STARGATE_COLLECTION": "orders",
-        "STARGATE_SECRET_ID": secret_ref,
+        "STORE_URL": "https://DATABASE_ID-REGION.apps.astra.datastax.com/api/json",
+        "STORE_NAMESPACE": "default_keyspace",
+        "STORE_COLLECTION": "orders",
+        "STORE_SECRET_ID": secret_ref,
         "SECRET_MAX_AGE_SECONDS": "300",
         "CURSOR_SECRET_ID": cursor_key_ref,
         # The Parameters and Secrets extension: where it listens, and its cache age equal to the function's
@@ -233,7 +233,7 @@ def test_outputs_have_stable_ids(default_stack: Synthesized) -> None:
 
 def test_placeholder_store_url_is_warned_about(default_stack: Synthesized) -> None:
     Annotations.from_stack(default_stack.stack).has_warning(
-        "/OrdersApi", Match.string_like_regexp("stargateUrl is still the placeholder")
+        "/OrdersApi", Match.string_like_regexp("storeUrl is still the placeholder")
     )
 
 

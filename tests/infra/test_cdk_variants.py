@@ -49,7 +49,7 @@ def test_existing_secret_by_complete_arn_is_used_and_nothing_is_created(synth: S
 
     # Only the cursor key is created; the store secret is the given one
     assert _created_secrets(stack) == {stack.ref(stack.stack.cursor_key.secret.secret_arn)["Ref"]}
-    assert stack.function_environment()["STARGATE_SECRET_ID"] == SECRET_ARN
+    assert stack.function_environment()["STORE_SECRET_ID"] == SECRET_ARN
     assert _secret_resources(stack) == [SECRET_ARN]
 
 
@@ -58,7 +58,7 @@ def test_existing_secret_by_name_is_read_by_its_name_and_granted_with_its_suffix
 
     # Only the cursor key is created; the function reads the secret by its exact name
     assert _created_secrets(stack) == {stack.ref(stack.stack.cursor_key.secret.secret_arn)["Ref"]}
-    assert stack.function_environment()["STARGATE_SECRET_ID"] == "orders/astra-token"
+    assert stack.function_environment()["STORE_SECRET_ID"] == "orders/astra-token"
     [resource] = _secret_resources(stack)
     # Secrets Manager adds six random characters to the name; the grant allows exactly those.
     assert resource["Fn::Join"][1][-1].endswith(":secret:orders/astra-token-??????")
@@ -120,10 +120,10 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
         logRetentionDays="90",
         logLevel="debug",
         storeApi="documents",
-        stargateUrl="http://stargate.internal:8082/api/rest/",
-        stargateAuthUrl="https://auth.example.com",
-        stargateNamespace="shop",
-        stargateCollection="orders_v2",
+        storeUrl="http://stargate.internal:8082/api/rest/",
+        storeAuthUrl="https://auth.example.com",
+        storeNamespace="shop",
+        storeCollection="orders_v2",
     )
 
     _, function = stack.orders_function()
@@ -145,10 +145,10 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "ORDERS_STORE_API": "documents",
         "ORDERS_API_AUTH": "iam",
-        "STARGATE_URL": "http://stargate.internal:8082/api/rest",
-        "STARGATE_AUTH_URL": "https://auth.example.com",
-        "STARGATE_NAMESPACE": "shop",
-        "STARGATE_COLLECTION": "orders_v2",
+        "STORE_URL": "http://stargate.internal:8082/api/rest",
+        "STORE_AUTH_URL": "https://auth.example.com",
+        "STORE_NAMESPACE": "shop",
+        "STORE_COLLECTION": "orders_v2",
         "SECRET_MAX_AGE_SECONDS": "300",
     }
     # A real URL that fits the store API: nothing to warn about.
@@ -156,7 +156,7 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
 
 
 def test_a_document_api_url_with_the_data_api_is_warned_about(synth: SynthFactory) -> None:
-    stack = synth(stargateUrl="https://abc-eu-west-1.apps.astra.datastax.com/api/rest")
+    stack = synth(storeUrl="https://abc-eu-west-1.apps.astra.datastax.com/api/rest")
 
     Annotations.from_stack(stack.stack).has_warning(
         "/OrdersApi", Match.string_like_regexp("ends in /api/rest.*storeApi is data")
@@ -306,3 +306,16 @@ def test_the_openapi_document_declares_the_scopes_the_jwt_routes_require(synth: 
             [jwt] = [option["jwt"] for option in operation["security"] if "jwt" in option]
             assert jwt == required[f"{method.upper()} {path}"], (method, path)
             assert {"sigv4": []} in operation["security"]
+
+
+def test_a_former_context_key_reaches_the_function_under_the_new_name_with_a_warning(
+    synth: SynthFactory,
+) -> None:
+    stack = synth(stargateUrl="https://abc-eu-west-1.apps.astra.datastax.com/api/json")
+
+    assert (
+        stack.function_environment()["STORE_URL"] == "https://abc-eu-west-1.apps.astra.datastax.com/api/json"
+    )
+    Annotations.from_stack(stack.stack).has_warning(
+        "/OrdersApi", Match.string_like_regexp("stargateUrl is a former name: give storeUrl")
+    )

@@ -19,20 +19,20 @@ def test_the_placeholder_url_is_refused_naming_the_setting_and_how_to_give_it(
 ) -> None:
     assert main([]) == 2
     message = capsys.readouterr().err
-    assert "stargateUrl" in message
-    assert 'CDK_ARGS="-c stargateUrl=' in message
+    assert "storeUrl" in message
+    assert 'CDK_ARGS="-c storeUrl=' in message
 
 
 @pytest.mark.parametrize(
     "arguments",
-    [["-c", f"stargateUrl={ASTRA}"], [f"--context=stargateUrl={ASTRA}"], [f"-cstargateUrl={ASTRA}"]],
+    [["-c", f"storeUrl={ASTRA}"], [f"--context=storeUrl={ASTRA}"], [f"-cstoreUrl={ASTRA}"]],
 )
 def test_a_real_url_given_any_way_the_cli_accepts_lets_the_deploy_go_ahead(arguments: list[str]) -> None:
     assert problems([*arguments, "--profile", "dev"]) == []
 
 
 def test_invalid_settings_are_refused_too() -> None:
-    found = problems(["-c", f"stargateUrl={ASTRA}", "-c", "memorySize=12"])
+    found = problems(["-c", f"storeUrl={ASTRA}", "-c", "memorySize=12"])
 
     assert len(found) == 1
     assert "memorySize" in found[0]
@@ -42,7 +42,7 @@ def test_later_arguments_override_cdk_json() -> None:
     context = context_from(["-c", "apiAuth=none", "-c", "apiAuth=iam"])
 
     assert context["apiAuth"] == "iam"
-    assert context["stargateNamespace"] == "default_keyspace"
+    assert context["storeNamespace"] == "default_keyspace"
 
 
 def test_make_deploy_stops_before_the_cdk_cli_while_the_placeholder_is_set() -> None:

@@ -171,10 +171,10 @@ def test_the_same_build_for_this_host_imports_the_handler_with_nothing_else_on_t
         "POWERTOOLS_METRICS_NAMESPACE": "x",
         "POWERTOOLS_SERVICE_NAME": "orders",
         "AWS_DEFAULT_REGION": "eu-west-1",
-        "STARGATE_URL": "http://127.0.0.1:1/api/json",
-        "STARGATE_NAMESPACE": "test",
-        "STARGATE_COLLECTION": "orders",
-        "STARGATE_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
+        "STORE_URL": "http://127.0.0.1:1/api/json",
+        "STORE_NAMESPACE": "test",
+        "STORE_COLLECTION": "orders",
+        "STORE_SECRET_ID": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf",
     }
 
     # -I: ignore PYTHON* variables and the user site; -S: no site-packages, so only the asset can answer.

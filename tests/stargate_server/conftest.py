@@ -9,6 +9,8 @@ import pytest
 import requests
 
 from localdev.stargate import RunningServer, start_in_thread
+from localdev.stargate.server import DEFAULT_PASSWORD as EMBEDDED_PASSWORD
+from localdev.stargate.server import DEFAULT_USERNAME as EMBEDDED_USERNAME
 
 from .docs_client import TIMEOUT, DocsClient
 
@@ -54,7 +56,9 @@ def session() -> Iterator[requests.Session]:
 
 def fetch_token(base_url: str, session: requests.Session) -> str:
     response = session.post(
-        f"{base_url}/v1/auth", json={"username": "cassandra", "password": "cassandra"}, timeout=TIMEOUT
+        f"{base_url}/v1/auth",
+        json={"username": EMBEDDED_USERNAME, "password": EMBEDDED_PASSWORD},
+        timeout=TIMEOUT,
     )
     assert response.status_code == 201, response.text
     token: str = response.json()["authToken"]

@@ -638,14 +638,14 @@ def test_cassandra_token_is_the_base64_username_and_password() -> None:
 
 
 def settings(**env: str) -> StoreSettings:
-    return StoreSettings.from_env({"STARGATE_URL": BASE_URL, "STARGATE_NAMESPACE": KEYSPACE, **env})
+    return StoreSettings.from_env({"STORE_URL": BASE_URL, "STORE_NAMESPACE": KEYSPACE, **env})
 
 
 def test_data_api_with_username_and_password_sends_the_cassandra_token(
     data_api: responses.RequestsMock,
 ) -> None:
     # Given a self-hosted Data API configured with a username and password
-    config = settings(ORDERS_STORE_API="data", STARGATE_USERNAME="cassandra", STARGATE_PASSWORD="cassandra")
+    config = settings(ORDERS_STORE_API="data", STORE_USERNAME="cassandra", STORE_PASSWORD="cassandra")
     data_api.post(
         COLLECTION_URL,
         json={"data": {"document": None}},
@@ -672,7 +672,7 @@ def test_data_api_with_a_login_in_the_secret_uses_the_cassandra_token(
         return {"SecretString": json.dumps({"username": "cassandra", "password": "cassandra"})}
 
     monkeypatch.setattr(secret_values, "from_extension", get_secret)
-    config = settings(ORDERS_STORE_API="data", STARGATE_SECRET_ID="orders/data-api")
+    config = settings(ORDERS_STORE_API="data", STORE_SECRET_ID="orders/data-api")
 
     # When the token is asked for
     token = build_tokens(config, new_session()).token()
@@ -687,7 +687,7 @@ def test_document_api_with_username_and_password_logs_in_at_v1_auth(
     data_api: responses.RequestsMock,
 ) -> None:
     # Given the Document API configured with a username and password
-    config = settings(ORDERS_STORE_API="documents", STARGATE_USERNAME="cassandra", STARGATE_PASSWORD="pw-1")
+    config = settings(ORDERS_STORE_API="documents", STORE_USERNAME="cassandra", STORE_PASSWORD="pw-1")
     data_api.post(
         f"{BASE_URL}/v1/auth",
         json={"authToken": "token-from-login"},

@@ -392,10 +392,10 @@ def stargate(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock
     """The real Document API store, with Stargate's answers recorded."""
     settings = StoreSettings.from_env(
         {
-            "STARGATE_URL": "http://stargate.test:8082",
-            "STARGATE_NAMESPACE": "shop",
-            "STARGATE_TOKEN": TOKEN,
-            "STARGATE_READ_TIMEOUT": "1",
+            "STORE_URL": "http://stargate.test:8082",
+            "STORE_NAMESPACE": "shop",
+            "STORE_TOKEN": TOKEN,
+            "STORE_READ_TIMEOUT": "1",
             "ORDERS_STORE_API": "documents",
         }
     )
@@ -451,7 +451,7 @@ def test_a_document_missing_in_stargate_is_404(stargate: responses.RequestsMock)
 def test_missing_configuration_is_a_500_whose_log_line_names_the_setting(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for name in ("STARGATE_URL", "STARGATE_NAMESPACE", "STARGATE_TOKEN", "STARGATE_SECRET_ID"):
+    for name in ("STORE_URL", "STORE_NAMESPACE", "STORE_TOKEN", "STORE_SECRET_ID"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(factory, "_store", None)
 
@@ -463,8 +463,8 @@ def test_missing_configuration_is_a_500_whose_log_line_names_the_setting(
     assert "STARGATE" not in answer.message
     assert answer.body["requestId"] == EVENT["requestContext"]["requestId"]
     [record] = [r for r in caplog.records if r.getMessage() == "Service misconfigured"]
-    assert "STARGATE_URL" in record.error
-    assert "STARGATE_NAMESPACE" in record.error
+    assert "STORE_URL" in record.error
+    assert "STORE_NAMESPACE" in record.error
 
 
 def test_an_unexpected_error_is_a_json_500_without_details(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -33,9 +33,9 @@ def test_after_a_restore_the_store_session_tokens_and_secrets_are_built_anew(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a process that served requests: a store with its session and a cached secret
-    monkeypatch.setenv("STARGATE_URL", "http://127.0.0.1:1/api/json")
-    monkeypatch.setenv("STARGATE_NAMESPACE", "shop")
-    monkeypatch.setenv("STARGATE_TOKEN", "token-1")
+    monkeypatch.setenv("STORE_URL", "http://127.0.0.1:1/api/json")
+    monkeypatch.setenv("STORE_NAMESPACE", "shop")
+    monkeypatch.setenv("STORE_TOKEN", "token-1")
     monkeypatch.setattr(factory, "_store", None)
     monkeypatch.setattr(factory, "_seal", None)
     before = factory.get_store()

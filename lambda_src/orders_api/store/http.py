@@ -50,6 +50,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from orders_api.errors import StoreAnswerBroken, StoreError, StoreTimeout, StoreUnavailable
+from orders_api.names import JSON
 from orders_api.observability import remote_call
 
 ATTEMPTS = 3
@@ -129,7 +130,7 @@ def new_session(user_agent: str = "orders-api", env: Mapping[str, str] = os.envi
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
-    session.headers["Accept"] = "application/json"
+    session.headers["Accept"] = JSON
     if not any(name.lower().endswith("_proxy") and value for name, value in env.items()):
         session.trust_env = False
         ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")

@@ -49,7 +49,8 @@ from localdev.stargate.data_api.filters import ParsedFilter, parse_filter
 from localdev.stargate.data_api.query import Projection, Sort, parse_projection, parse_sort
 from localdev.stargate.data_api.updates import Update, parse_update
 
-DEFAULT_PAGE_SIZE = 20
+# Documents per page of a find (the Data API answers 20 and a nextPageState, as Astra does).
+DATA_API_FIND_PAGE_SIZE = 20
 MAX_INSERT_MANY = 100
 # updateMany and deleteMany change at most this many documents per call, then answer moreData.
 MAX_DOCUMENTS_PER_WRITE = 20
@@ -220,7 +221,7 @@ class CollectionCommands:
         self,
         store: EmulatorStore,
         *,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int = DATA_API_FIND_PAGE_SIZE,
         clock: Callable[[], float] = time.time,
     ) -> None:
         """Serve the documents of ``store``; ``find`` answers at most ``page_size`` per page."""

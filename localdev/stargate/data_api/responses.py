@@ -19,7 +19,7 @@ from localdev.stargate.core.database import DatabaseClosed
 from localdev.stargate.core.routing import Request, Response, Route, json_response
 from localdev.stargate.core.storage import EmulatorStore
 from localdev.stargate.core.values import JsonObject, parse_strict
-from localdev.stargate.data_api.collection import DEFAULT_PAGE_SIZE, CollectionCommands
+from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE, CollectionCommands
 from localdev.stargate.data_api.commands import CommandResult, DatabaseCommands, KeyspaceCommands
 from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES, DataApiError, ErrorCode, ErrorNames
 
@@ -37,7 +37,7 @@ class DataApiSettings:
     (``COLLECTION_NOT_EXIST``, ``KEYSPACE_DOES_NOT_EXIST``, ...), so clients can be tested against both.
     """
 
-    page_size: int = DEFAULT_PAGE_SIZE
+    page_size: int = DATA_API_FIND_PAGE_SIZE
     error_names: ErrorNames = "current"
 
     def __post_init__(self) -> None:

@@ -51,7 +51,8 @@ from localdev.stargate.document_api.paths import (
     set_at,
 )
 
-DEFAULT_PAGE_SIZE = 3
+# Stargate's default page-size: documents per page when a request gives none.
+DOCUMENT_API_DEFAULT_PAGE_SIZE = 3
 MAX_PAGE_SIZE = 20
 _COLLECTION_NAME = re.compile(r"[a-zA-Z0-9_]+")
 _NAMESPACE_NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
@@ -92,7 +93,7 @@ def _check_collection_name(name: str) -> None:
 def _page_size(request: Request) -> int:
     raw = request.query.get("page-size", "").strip()
     if not raw:
-        return DEFAULT_PAGE_SIZE
+        return DOCUMENT_API_DEFAULT_PAGE_SIZE
     if not _INTEGER.fullmatch(raw):
         raise docs_error(400, f"Request invalid: page-size must be an integer, got {raw}.")
     size = int(raw)
