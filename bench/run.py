@@ -110,7 +110,9 @@ def environment(
     origin: str, store_api: str, tracing: bool, daemon_port: int, event: dict[str, Any]
 ) -> dict[str, str]:
     inherited = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "STARGATE_"))
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "POWERTOOLS_", "STARGATE_", "STORE_"))
     }
     env = {
         **inherited,
