@@ -1,0 +1,1 @@
+"""A broken store as the function meets it: a fault-injecting proxy, and what callers and traces get."""
