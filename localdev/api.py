@@ -47,6 +47,11 @@ class LocalContext:
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self.deadline_ms - int(time.time() * 1000))
 
+    @classmethod
+    def leaving(cls, remaining_ms: int) -> LocalContext:
+        """A context whose invocation has ``remaining_ms`` left from now."""
+        return cls(deadline_ms=int(time.time() * 1000) + remaining_ms)
+
 
 def http_api_event(
     method: str,

@@ -9,27 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from localdev.api import LocalContext
 from orders_api import handler
 
 # A recorded event of an IAM-signed request (caller: arn:aws:iam::123456789012:user/alice).
 EVENT: dict[str, Any] = json.loads(
     (Path(__file__).parent / "unit" / "events" / "http_api_v2.json").read_text()
 )
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "orders-api"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:orders-api"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-    log_group_name: str = "/aws/lambda/orders-api"
-    log_stream_name: str = "2026/11/27/[$LATEST]abcdef"
-    remaining_ms: int = 29_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
 
 
 @dataclass
@@ -72,6 +58,6 @@ def invoke(
     else:
         event.pop("body")
     event["isBase64Encoded"] = base64_body
-    result = handler.lambda_handler(event, FakeLambdaContext(remaining_ms=remaining_ms))
+    result = handler.lambda_handler(event, LocalContext.leaving(remaining_ms))
     text = result.get("body")
     return Answer(result["statusCode"], result.get("headers") or {}, json.loads(text) if text else None)

@@ -37,9 +37,9 @@ def lambda_invoking(
     """``lambda.invoke`` as boto3 gives it, answered by ``handler`` in process."""
 
     def invoke(FunctionName: str, Payload: bytes) -> dict[str, Any]:
-        from tests.api_events import FakeLambdaContext
+        from localdev.api import LocalContext
 
-        result = handler(json.loads(Payload), FakeLambdaContext())
+        result = handler(json.loads(Payload), LocalContext())
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(result).encode())}
 
     return invoke

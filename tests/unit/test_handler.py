@@ -14,12 +14,13 @@ import pytest
 import requests
 import responses
 
+from localdev.api import LocalContext
 from orders_api import errors, handler
 from orders_api.models import OrderStatus
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
-from tests.api_events import EVENT, Answer, FakeLambdaContext, invoke
+from tests.api_events import EVENT, Answer, invoke
 from tests.fakes import InMemoryOrderStore, refused_connection
 
 VALID = {"productName": "Coffee beans", "productQuantity": 2, "productPrice": 1250}
@@ -128,7 +129,7 @@ def test_a_base64_encoded_body_over_64_kib_is_413(store: InMemoryOrderStore) -> 
     event = copy.deepcopy(EVENT)
     event.update(body=event_body, isBase64Encoded=True)
 
-    result = handler.lambda_handler(event, FakeLambdaContext())
+    result = handler.lambda_handler(event, LocalContext())
 
     assert result["statusCode"] == 413
 
@@ -556,7 +557,7 @@ def test_a_body_that_is_not_utf8_is_400(store: InMemoryOrderStore) -> None:
     event = copy.deepcopy(EVENT)
     event.update(body=base64.b64encode(b'{"productName": "\xff"}').decode(), isBase64Encoded=True)
 
-    result = handler.lambda_handler(event, FakeLambdaContext())
+    result = handler.lambda_handler(event, LocalContext())
 
     assert result["statusCode"] == 400
     assert "UTF-8" in json.loads(result["body"])["message"]
