@@ -62,20 +62,12 @@ class OrdersFunction(Construct):
         super().__init__(scope, construct_id)
         asset = build_function_asset(LAMBDA_TARGET, source_dir)
 
-        self.log_group = logs.LogGroup(
+        self.log_group, role = log_group_and_role(
             self,
-            "LogGroup",
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
+            "",
+            config,
+            "Orders API function: writes its own logs and traces, reads its two secrets",
         )
-        # An own role instead of AWSLambdaBasicExecutionRole: it may write to this log group only.
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Orders API function: writes its own logs and traces, reads its two secrets",
-        )
-        self.log_group.grant_write(role)
 
         self.function = lambda_.Function(
             self,
@@ -130,6 +122,27 @@ class OrdersFunction(Construct):
                 "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
                 "which support no resource-level permissions.",
             )
+
+
+def log_group_and_role(
+    scope: Construct, prefix: str, config: OrdersApiConfig, description: str
+) -> tuple[logs.LogGroup, iam.Role]:
+    """A function's own log group (``<prefix>LogGroup``) and a role (``<prefix>Role``) that may write to
+    it only: an own role instead of AWSLambdaBasicExecutionRole, which may write to any log group."""
+    log_group = logs.LogGroup(
+        scope,
+        f"{prefix}LogGroup",
+        retention=retention_days(config.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    role = iam.Role(
+        scope,
+        f"{prefix}Role",
+        assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+        description=description,
+    )
+    log_group.grant_write(role)
+    return log_group, role
 
 
 def _environment(

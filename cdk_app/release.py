@@ -9,19 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import AssetHashType, Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import AssetHashType, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_codedeploy as codedeploy
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_app.bundling import build_source_asset
 from cdk_app.config import OrdersApiConfig
-from cdk_app.function import ARCHITECTURE, RUNTIME
+from cdk_app.function import ARCHITECTURE, RUNTIME, log_group_and_role
 from cdk_app.nag import acknowledge
-from cdk_app.retention import retention_days
 
 HOOK_SOURCE: Final = Path(__file__).resolve().parent / "hooks" / "pre_traffic"
 ALIAS_NAME: Final = "live"
@@ -56,19 +53,12 @@ class OrdersRelease(Construct):
         super().__init__(scope, construct_id)
         # Copied with modes Lambda can read (whatever the umask of the checkout) and without byte code.
         hook_asset = build_source_asset(HOOK_SOURCE, "pre-traffic-hook")
-        log_group = logs.LogGroup(
+        log_group, role = log_group_and_role(
             self,
-            "HookLogGroup",
-            retention=retention_days(config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
+            "Hook",
+            config,
+            "Orders API pre-traffic hook: invokes the new version, reports to CodeDeploy",
         )
-        role = iam.Role(
-            self,
-            "HookRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Orders API pre-traffic hook: invokes the new version, reports to CodeDeploy",
-        )
-        log_group.grant_write(role)
         self.hook = lambda_.Function(
             self,
             "PreTrafficHook",
