@@ -90,9 +90,7 @@ def build_function_asset(
     files = sorted(_package_files(package_dir))
     compiler = byte_code_compiler(target)
     asset_hash = _sha256(
-        deps_hash,
-        f"byte code: {compiler.version if compiler else 'none'}",
-        *(part for path in files for part in (path.relative_to(source_dir).as_posix(), path.read_bytes())),
+        deps_hash, f"byte code: {compiler.version if compiler else 'none'}", *_contents(files, source_dir)
     )
     asset_dir = build_root / "function" / f"{target.label}-{asset_hash[:16]}"
     if not asset_dir.is_dir():
@@ -100,10 +98,7 @@ def build_function_asset(
         def assemble(tmp: Path) -> None:
             # Hard links: the dependencies are never modified, so the asset shares them with the cache.
             shutil.copytree(deps_dir, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
-            for path in files:
-                destination = tmp / path.relative_to(source_dir)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, destination)
+            _copy(files, source_dir, tmp)
             if compiler is not None:
                 compiler.compile(tmp)
 
@@ -153,21 +148,25 @@ def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROO
     files = sorted(_package_files(source_dir))
     if not files:
         raise BundlingError(f"{source_dir} holds no source files")
-    asset_hash = _sha256(
-        _BUILD_FORMAT,
-        *(part for path in files for part in (path.relative_to(source_dir).as_posix(), path.read_bytes())),
-    )
+    asset_hash = _sha256(_BUILD_FORMAT, *_contents(files, source_dir))
     asset_dir = build_root / "source" / f"{name}-{asset_hash[:16]}"
     if not asset_dir.is_dir():
-
-        def assemble(tmp: Path) -> None:
-            for path in files:
-                destination = tmp / path.relative_to(source_dir)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, destination)
-
-        _build_once(asset_dir, assemble)
+        _build_once(asset_dir, lambda tmp: _copy(files, source_dir, tmp))
     return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
+
+
+def _contents(files: list[Path], root: Path) -> Iterator[str | bytes]:
+    """What an asset's hash covers of ``files``: each one's path below ``root`` and its bytes."""
+    for path in files:
+        yield path.relative_to(root).as_posix()
+        yield path.read_bytes()
+
+
+def _copy(files: list[Path], root: Path, destination_root: Path) -> None:
+    for path in files:
+        destination = destination_root / path.relative_to(root)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
 
 
 def zipped_size(directory: Path) -> int:
