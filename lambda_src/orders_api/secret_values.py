@@ -125,10 +125,12 @@ def from_secrets_manager(secret_id: str, what: str) -> dict[str, Any]:
     """GetSecretValue's answer for ``secret_id`` from Secrets Manager itself, past every cache."""
     try:
         from botocore.exceptions import BotoCoreError, ClientError
-    except ImportError as error:  # pragma: no cover - the Lambda runtime and the dev tools have boto3
+
+        client = secrets_manager_client()
+    except ImportError as error:
         raise SecretUnreadable(f"{what} cannot be read again: boto3 is not available.") from error
     try:
-        answer: dict[str, Any] = secrets_manager_client().get_secret_value(SecretId=secret_id)
+        answer: dict[str, Any] = client.get_secret_value(SecretId=secret_id)
     except (BotoCoreError, ClientError) as error:
         raise SecretUnreadable(f"{what} could not be read from Secrets Manager.") from error
     return answer
@@ -154,7 +156,9 @@ def _session() -> requests.Session:
     global _extension_session
     with _lock:
         if _extension_session is None:
-            _extension_session = new_session()
+            # Never through a proxy, whatever the environment says: the request carries the session
+            # token, and the extension is on this machine.
+            _extension_session = new_session(env={})
         return _extension_session
 
 

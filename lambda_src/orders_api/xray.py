@@ -34,6 +34,7 @@ hold a secret (a library's message can quote a header).
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -55,8 +56,8 @@ DAEMON_ADDRESS_ENV = "AWS_XRAY_DAEMON_ADDRESS"
 DEFAULT_DAEMON_ADDRESS = ("127.0.0.1", 2000)
 # The daemon's protocol: this line, then one JSON segment document, in one datagram.
 DAEMON_HEADER = b'{"format": "json", "version": 1}\n'
-# The daemon reads datagrams of up to 64 KiB.
-MAX_DATAGRAM_BYTES = 64 * 1024
+# A UDP datagram over IPv4 carries at most 65,507 bytes; a little margin below that.
+MAX_DATAGRAM_BYTES = 65_000
 MAX_NAME = 200
 MAX_ANNOTATION_TEXT = 1000
 MAX_STACK_FRAMES = 30
@@ -115,7 +116,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseException):
         return _exception_summary(value)
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
         return f"<{type(value).__name__}>"
     return value
@@ -161,6 +162,8 @@ class Subsegment(BaseSegment):
     def put_annotation(self, key: str, value: Any) -> None:
         if not _ANNOTATION_KEY.match(key) or not isinstance(value, (str, int, float, bool)):
             return  # X-Ray would refuse the whole document for one bad annotation
+        if isinstance(value, float) and not math.isfinite(value):
+            return
         self.annotations[key] = value[:MAX_ANNOTATION_TEXT] if isinstance(value, str) else value
 
     def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
@@ -290,14 +293,14 @@ class DaemonSender:
     def send(self, segment: Subsegment) -> None:
         """``segment`` with everything below it: one datagram, or one per subsegment when too large."""
         data = self._encode(segment.document())
-        if len(data) > MAX_DATAGRAM_BYTES:
+        if data is None:
             data = self._encode(segment.document(lean=True))
-        if len(data) <= MAX_DATAGRAM_BYTES:
+        if data is not None:
             self._send(data)
             return
         for document in segment.independent_documents(lean=True):
             data = self._encode(document)
-            if len(data) <= MAX_DATAGRAM_BYTES:
+            if data is not None:
                 self._send(data)
 
     def _send(self, data: bytes) -> None:
@@ -310,8 +313,15 @@ class DaemonSender:
             pass  # a trace is never worth a failed request
 
     @staticmethod
-    def _encode(document: dict[str, Any]) -> bytes:
-        return DAEMON_HEADER + json.dumps(document, separators=(",", ":"), default=str).encode()
+    def _encode(document: dict[str, Any]) -> bytes | None:
+        """The datagram for ``document``, or None when it would not fit in one or not be valid JSON
+        (NaN or infinity somewhere): never sent broken."""
+        try:
+            text = json.dumps(document, separators=(",", ":"), default=str, allow_nan=False)
+        except ValueError:
+            return None
+        data = DAEMON_HEADER + text.encode()
+        return data if len(data) <= MAX_DATAGRAM_BYTES else None
 
 
 class XRayDaemonTracing(BaseProvider):
@@ -330,9 +340,11 @@ class XRayDaemonTracing(BaseProvider):
     def trace(self) -> TraceContext | None:
         """The sampled trace of the current invocation, or None (not sampled, or no trace header)."""
         value = self._env.get(TRACE_HEADER_ENV)
-        if value != self._header[0]:
-            self._header = (value, parse_trace_header(value))
-        context = self._header[1]
+        header = self._header  # one read: another thread may replace it
+        if value != header[0]:
+            header = (value, parse_trace_header(value))
+            self._header = header
+        context = header[1]
         return context if context is not None and context.sampled else None
 
     @contextmanager

@@ -4,6 +4,7 @@ the cache age, and read past every cache from Secrets Manager itself when forced
 from __future__ import annotations
 
 import socket
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -158,3 +159,26 @@ def test_a_secret_without_a_string_value_is_refused(
 
     with pytest.raises(error):
         SecretReader(SECRET_ID, 300).read()
+
+
+def test_the_extension_is_never_asked_through_a_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The request carries the AWS session token: it must never go to a proxy in clear text.
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setattr(secret_values, "_extension_session", None)
+
+    session = secret_values._session()
+
+    assert session.trust_env is False
+    assert not session.proxies
+
+
+def test_a_runtime_without_boto3_makes_a_forced_read_a_502_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)
+    monkeypatch.setattr(secret_values, "_secrets_manager", None)
+
+    with pytest.raises(SecretUnreadable, match="boto3 is not available") as raised:
+        SecretReader(SECRET_ID, 300).read(force_fetch=True)
+    assert raised.value.status_code == 502

@@ -132,3 +132,44 @@ def test_the_watchdog_ends_when_idle_and_starts_again_with_the_next_call(
         assert any(t.name == "store-watchdog" and t.is_alive() for t in threading.enumerate())
     finally:
         server.stop()
+
+
+def test_a_cut_decided_after_the_exchange_ended_never_reaches_its_socket() -> None:
+    # The connection of a finished exchange goes back to the pool and may carry the next one.
+    watchdog = http._Watchdog()
+    exchange = http._Exchange(deadline=time.monotonic() - 1)
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        watchdog._exchanges.add(exchange)
+        watchdog.attach(exchange, ours)
+        watchdog.forget(exchange)
+
+        watchdog.poll(time.monotonic())
+
+        theirs.sendall(b"still open")
+        assert ours.recv(64) == b"still open"
+
+
+def test_a_cut_decided_before_the_socket_was_attached_reaches_it_when_it_is() -> None:
+    # The deadline passed during a slow connect or TLS handshake.
+    watchdog = http._Watchdog()
+    exchange = http._Exchange(deadline=time.monotonic() - 1)
+    watchdog._exchanges.add(exchange)
+    assert watchdog.poll(time.monotonic()) is True
+    assert exchange.cut
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        watchdog.attach(exchange, ours)
+        assert ours.recv(64) == b""  # shut down: the blocked read ends at once
+
+
+def test_a_tls_layer_over_a_tls_proxy_tunnel_is_cut_through_to_its_socket() -> None:
+    class Transport:  # what urllib3 uses for TLS inside a TLS proxy tunnel: the socket is underneath
+        def __init__(self, sock: socket.socket) -> None:
+            self.socket = sock
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        http._shut_down(Transport(ours))
+        assert ours.recv(64) == b""

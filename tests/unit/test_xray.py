@@ -206,3 +206,14 @@ def test_a_daemon_that_is_not_there_never_fails_the_request() -> None:
         provider.sender.address = ("127.0.0.1", 9)  # discard port; nothing listens
         with provider.in_subsegment("## step"):
             pass
+
+
+def test_values_json_cannot_carry_are_never_sent_as_broken_documents() -> None:
+    with daemon_and_provider() as (daemon, provider):
+        with provider.in_subsegment("## step") as segment:
+            segment.put_annotation("ratio", float("nan"))
+            segment.put_annotation("kept", 1.5)
+            segment.put_metadata("bad", {"value": float("inf")})
+        (document,) = daemon.documents()
+    assert document["annotations"] == {"kept": 1.5}
+    assert document["metadata"]["default"]["bad"] == "<dict>"

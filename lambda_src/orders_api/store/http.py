@@ -131,7 +131,8 @@ def new_session(user_agent: str = "orders-api", env: Mapping[str, str] = os.envi
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent
     session.headers["Accept"] = JSON
-    if not any(name.lower().endswith("_proxy") and value for name, value in env.items()):
+    proxies = [name for name, value in env.items() if name.lower().endswith("_proxy") and value]
+    if not [name for name in proxies if name.lower() != "no_proxy"]:
         session.trust_env = False
         ca_bundle = env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE")
         if ca_bundle:
@@ -298,24 +299,30 @@ def _never_connected(error: requests.ConnectionError) -> bool:
 
 
 class _Exchange:
-    """One HTTP exchange and its wall-clock deadline; ``sock`` is set once a connection carries it."""
+    """One HTTP exchange and its wall-clock deadline; ``sock`` is set once a connection carries it.
 
-    __slots__ = ("cut", "deadline", "sock")
+    ``sock``, ``cut`` and ``done`` change only under the watchdog's lock, so a cut never reaches a socket
+    after its exchange is over (when the connection may already carry the next one), and a cut decided
+    before the socket was attached (during a slow connect) still reaches it.
+    """
+
+    __slots__ = ("cut", "deadline", "done", "sock")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.sock: socket.socket | None = None
+        self.sock: Any = None
         self.cut = False
+        self.done = False
 
-    def cut_off(self) -> None:
-        """Shut the socket down under whatever read or write is blocked on it (called by the watchdog)."""
-        self.cut = True
-        sock = self.sock
-        if sock is not None:
-            # The plain socket's shutdown, also for TLS: the TLS layer's would tear down state the
-            # reading thread is using; this only makes its next read end.
-            with contextlib.suppress(OSError):
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+def _shut_down(sock: Any) -> None:
+    """Make whatever read or write is blocked on ``sock`` end, without touching its TLS state (the
+    reading thread is using it): the plain socket's shutdown, under any TLS layers."""
+    while not isinstance(sock, socket.socket) and hasattr(sock, "socket"):
+        sock = sock.socket  # urllib3's SSLTransport (TLS inside a TLS proxy tunnel)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 _current_exchange: ContextVar[_Exchange | None] = ContextVar("store_exchange", default=None)
@@ -326,37 +333,57 @@ class _Watchdog:
     with the next exchange."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._exchanges: set[_Exchange] = set()
         self._thread: threading.Thread | None = None
         self._never = threading.Event()  # waited on for the poll interval (never set)
 
     def watch(self, exchange: _Exchange) -> None:
-        with self._lock:
+        with self.lock:
             self._exchanges.add(exchange)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="store-watchdog", daemon=True)
                 self._thread.start()
 
+    def attach(self, exchange: _Exchange, sock: Any) -> None:
+        """``sock`` now carries ``exchange``; shut down at once if its deadline has already passed."""
+        with self.lock:
+            if exchange.done:
+                return
+            exchange.sock = sock
+            if exchange.cut:
+                _shut_down(sock)
+
     def forget(self, exchange: _Exchange) -> None:
-        with self._lock:
+        """The exchange is over: from now on nothing of it may be cut."""
+        with self.lock:
+            exchange.done = True
+            exchange.sock = None
             self._exchanges.discard(exchange)
+
+    def poll(self, now: float) -> bool:
+        """Cut off every exchange past its deadline at ``now``; False when nothing is left to watch."""
+        with self.lock:
+            overdue = [exchange for exchange in self._exchanges if exchange.deadline <= now]
+            self._exchanges.difference_update(overdue)
+            for exchange in overdue:
+                exchange.cut = True
+                if exchange.sock is not None:
+                    _shut_down(exchange.sock)
+            return bool(self._exchanges or overdue)
 
     def _run(self) -> None:
         idle_since = time.monotonic()
         while True:
             self._never.wait(WATCHDOG_POLL_SECONDS)
             now = time.monotonic()
-            with self._lock:
-                overdue = [exchange for exchange in self._exchanges if exchange.deadline <= now]
-                self._exchanges.difference_update(overdue)
-                if self._exchanges or overdue:
-                    idle_since = now
-                elif now - idle_since > WATCHDOG_IDLE_SECONDS:
+            if self.poll(now):
+                idle_since = now
+                continue
+            with self.lock:
+                if not self._exchanges and now - idle_since > WATCHDOG_IDLE_SECONDS:
                     self._thread = None
                     return
-            for exchange in overdue:
-                exchange.cut_off()
 
 
 _WATCHDOG = _Watchdog()
@@ -365,7 +392,7 @@ _WATCHDOG = _Watchdog()
 def _attach(connection: HTTPConnection) -> None:
     exchange = _current_exchange.get()
     if exchange is not None and connection.sock is not None:
-        exchange.sock = connection.sock
+        _WATCHDOG.attach(exchange, connection.sock)
 
 
 class _WatchedHTTPConnection(HTTPConnection):
