@@ -9,7 +9,8 @@ socket) where tracing is on. For each store API and tracing on and off:
   plus the first invoke: store connection and secret read included); medians of ``--runs`` runs,
   interleaved so that machine noise hits every case alike; the ratio is project / textbook.
 - **warm GET**: per-call time of the handler after a warm-up, as a ratio to the same store request
-  sent with a bare ``requests.Session`` in the same process, interleaved in blocks.
+  sent with a bare ``requests.Session`` (no per-request environment look-ups) in the same process,
+  interleaved in blocks; each invocation gets its own trace header, as in Lambda.
 
 Then the function's asset, zipped as the CDK CLI ships it, and what the stand-in saw: TCP connections
 and secret reads (one connection for all warm requests; one secret read per cache age).

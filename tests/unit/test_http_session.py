@@ -27,3 +27,7 @@ def test_a_private_ca_bundle_from_the_environment_is_kept(name: str) -> None:
 
     assert session.trust_env is False
     assert session.verify == "/etc/ssl/private-ca.pem"
+
+
+def test_no_proxy_alone_names_no_proxy_so_the_environment_is_still_read_once() -> None:
+    assert new_session(env={"NO_PROXY": "localhost", "no_proxy": "localhost"}).trust_env is False
