@@ -10,7 +10,7 @@ Every call to the store goes through ``send`` inside ``with_retries``:
   time), so each exchange also runs under a wall-clock bound: it is watched by one watchdog thread,
   which shuts the exchange's socket down once the budget is spent, and the exchange fails as
   ``StoreTimeout``. The exchange itself runs on the caller's thread: handing every store call to a
-  worker thread and back cost about a quarter of a warm request (``make bench``). Name resolution is
+  worker thread and back cost two thread switches per call. Name resolution is
   bounded by the resolver's own timeouts only; a secret read past every cache (boto3) runs in a
   worker thread bounded by ``within_budget``.
 - **One retry policy.** The session does not retry (urllib3 retries would multiply with ours) and does
@@ -120,7 +120,7 @@ def new_session(user_agent: str = "orders-api", env: Mapping[str, str] = os.envi
 
     Create it once per process and reuse it across warm invocations. The environment is read here,
     once: by default requests reads every proxy variable and looks for ``~/.netrc`` again on each
-    request, which was a third of a warm request's own time (``make bench``). Where a proxy variable
+    request, its whole environment on every call. Where a proxy variable
     is set, requests keeps reading them (it alone applies ``NO_PROXY``); ``REQUESTS_CA_BUNDLE`` or
     ``CURL_CA_BUNDLE`` (a private CA for a self-hosted store) is kept; ``.netrc`` is never used (the
     store's credentials travel in its token header).
