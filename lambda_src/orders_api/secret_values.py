@@ -34,6 +34,8 @@ from orders_api.store.http import Timeouts, new_session, send, with_retries, wit
 PORT_ENV = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 DEFAULT_PORT = 2773
 TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name, not a secret
+# At most one read past every cache in this many seconds, per secret.
+FORCED_READ_INTERVAL = 30
 # The extension answers from memory or after one Secrets Manager call.
 EXTENSION_TIMEOUTS = Timeouts(connect=1.0, read=3.0)
 
@@ -64,14 +66,23 @@ class SecretReader:
         self._what = what
         self._clock = clock
         self._cached: tuple[str, float] | None = None
+        self._forced_at: float | None = None
 
     def read(self, force_fetch: bool = False) -> str:
         """The secret's value, from memory unless it is older than ``max_age`` or ``force_fetch``.
 
-        A read that leaves the process is bounded by the request's time budget like a store call.
+        A forced read asks Secrets Manager at most once per ``FORCED_READ_INTERVAL`` seconds (or
+        ``max_age``, if shorter): a token that was revoked and never rotated would otherwise cost a
+        Secrets Manager call on every request. A read that leaves the process is bounded by the
+        request's time budget like a store call.
         """
         cached = self._cached
-        if not force_fetch and cached is not None and self._clock() - cached[1] < self._max_age:
+        now = self._clock()
+        if not force_fetch and cached is not None and now - cached[1] < self._max_age:
+            return cached[0]
+        forced_at = self._forced_at
+        interval = min(FORCED_READ_INTERVAL, self._max_age)
+        if force_fetch and cached is not None and forced_at is not None and now - forced_at < interval:
             return cached[0]
         if force_fetch:  # boto3's calls are not ``send``'s: bounded in a worker thread instead
             document = within_budget(lambda: from_secrets_manager(self._secret_id, self._what))
@@ -83,6 +94,8 @@ class SecretReader:
                 raise ConfigurationError(f"{self._what} must be a string secret, not binary.")
             raise SecretUnreadable(f"{self._what}: the secret has no value.")
         self._cached = (value, self._clock())
+        if force_fetch:
+            self._forced_at = self._cached[1]
         return value
 
 

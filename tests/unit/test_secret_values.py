@@ -182,3 +182,24 @@ def test_a_runtime_without_boto3_makes_a_forced_read_a_502_not_a_crash(
     with pytest.raises(SecretUnreadable, match="boto3 is not available") as raised:
         SecretReader(SECRET_ID, 300).read(force_fetch=True)
     assert raised.value.status_code == 502
+
+
+def test_a_store_that_keeps_refusing_costs_one_forced_read_per_interval(
+    extension: SecretsExtension, secrets_manager: Stubber
+) -> None:
+    # A token revoked and never rotated: every request is refused, and each asks for a fresh one.
+    clock = Clock()
+    reader = SecretReader(SECRET_ID, 300, clock=clock)
+    reader.read()
+    secrets_manager.add_response(
+        "get_secret_value", {"SecretString": "AstraCS:same"}, {"SecretId": SECRET_ID}
+    )
+    secrets_manager.add_response(
+        "get_secret_value", {"SecretString": "AstraCS:later"}, {"SecretId": SECRET_ID}
+    )
+
+    seen = [reader.read(force_fetch=True) for _ in range(5)]
+    clock.now += secret_values.FORCED_READ_INTERVAL
+    seen.append(reader.read(force_fetch=True))
+
+    assert seen == ["AstraCS:same"] * 5 + ["AstraCS:later"]
