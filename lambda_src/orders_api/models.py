@@ -155,8 +155,9 @@ class StoredOrder(Order):
     owner: str | None = None
 
     def public(self) -> Order:
-        """The order without the store's bookkeeping."""
-        return Order.model_validate(self.model_dump(exclude={"requestFingerprint", "owner"}))
+        """The order without the store's bookkeeping: its public fields, already validated as they
+        were read, copied without validating them again."""
+        return Order.model_construct(**{name: getattr(self, name) for name in Order.model_fields})
 
     def to_document(self) -> dict[str, object]:
         """The JSON document written to the store (timestamps as ISO 8601 strings in UTC)."""
