@@ -64,7 +64,6 @@ DEFAULT_BUDGET_SECONDS = 25.0
 MIN_ATTEMPT_SECONDS = 0.05
 
 _deadline: ContextVar[float | None] = ContextVar("store_deadline", default=None)
-_bounded_already: ContextVar[bool] = ContextVar("store_bounded_already", default=False)
 # Threads that run a call ``within_budget`` (the rare secret read past every cache). A thread whose
 # call was abandoned ends when its socket times out, so a few suffice.
 _WORKERS = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="bounded-call")
@@ -170,26 +169,17 @@ def with_retries(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def within(seconds: float, call: Callable[[], T]) -> T:
-    """``call()`` in a worker thread, or StoreTimeout once ``seconds`` have passed, whatever ``call`` is
-    blocked on. For calls that do not go through ``send`` (boto3's); inside one, ``call`` runs as it is.
-    """
-    if _bounded_already.get():
-        return call()
-    context = contextvars.copy_context()
-    context.run(_bounded_already.set, True)
-    future = _WORKERS.submit(context.run, call)
+def within_budget(call: Callable[[], T]) -> T:
+    """``call()`` in a worker thread, or StoreTimeout once what is left of the current budget (the
+    default budget outside one) has passed, whatever ``call`` is blocked on. For calls that do not go
+    through ``send`` and its watchdog: boto3's secret read past every cache."""
+    left = seconds_left()
+    future = _WORKERS.submit(contextvars.copy_context().run, call)
     try:
-        return future.result(timeout=max(seconds, 0.0))
+        return future.result(timeout=max(DEFAULT_BUDGET_SECONDS if left is None else left, 0.0))
     except concurrent.futures.TimeoutError:
         future.cancel()
         raise StoreTimeout("The store did not finish answering within the request's time budget.") from None
-
-
-def within_budget(call: Callable[[], T]) -> T:
-    """``call()`` bounded by what is left of the current budget (the default budget outside one)."""
-    left = seconds_left()
-    return within(DEFAULT_BUDGET_SECONDS if left is None else left, call)
 
 
 def send(
