@@ -20,6 +20,7 @@ with ``Runtime.ImportModuleError ... Permission denied``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -122,8 +123,12 @@ class ByteCodeCompiler:
             raise BundlingError(f"compileall with {self.executable} failed:\n{result.stdout}{result.stderr}")
 
 
+@functools.cache
 def byte_code_compiler(target: Target) -> ByteCodeCompiler | None:
-    """``python<major.minor>`` of the target from the PATH, or None (the asset then has no byte code)."""
+    """``python<major.minor>`` of the target from the PATH, or None (the asset then has no byte code).
+
+    Looked up once per process: every synth asks for each asset, and each answer asked an interpreter.
+    """
     executable = shutil.which(f"python{target.python_version}")
     if executable is None:
         print(
