@@ -5,8 +5,13 @@ Handler setting: ``orders_api.handler.lambda_handler`` (API Gateway HTTP API, pa
 """
 
 # No "from __future__ import annotations": Powertools reads these annotations at run time.
+# ruff: noqa: E402 - the imports below come after the call that makes two Powertools packages lazy
 import json
 from typing import Any
+
+from orders_api import lazy_packages
+
+lazy_packages.install()  # before anything imports Powertools' event handler (see lazy_packages)
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
