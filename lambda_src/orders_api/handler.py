@@ -5,13 +5,13 @@ Handler setting: ``orders_api.handler.lambda_handler`` (API Gateway HTTP API, pa
 """
 
 # No "from __future__ import annotations": Powertools reads these annotations at run time.
-# ruff: noqa: E402 - the imports below come after the call that makes two Powertools packages lazy
+# ruff: noqa: E402 - the imports below come after the call that prepares them (see startup)
 import json
 from typing import Any
 
-from orders_api import lazy_packages
+from orders_api import startup
 
-lazy_packages.install()  # before anything imports Powertools' event handler (see lazy_packages)
+startup.begin()  # before anything imports Powertools' event handler
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -246,3 +246,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     # Store calls, retries included, end in time for this function to answer with its own 504.
     with time_budget(context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_SECONDS):
         return app.resolve(checked, context)
+
+
+startup.done()  # the last line of the init phase: see startup
