@@ -1,10 +1,11 @@
 """One measurement in a fresh interpreter, for ``bench/run.py``: a cold start, or a warm loop.
 
-    python bench/probe.py cold project|textbook
+    python bench/probe.py cold project|textbook|floor
     python bench/probe.py warm project|textbook --calls 300 --blocks 15
 
 ``cold``: import the handler and answer the first ``GET /orders/<id>`` (the Lambda init phase plus the
-first invoke, store connection and secret read included). ``warm``: after a warm-up, blocks of calls
+first invoke, store connection and secret read included); for ``floor`` (``bench/floor.py``), only the
+import of the libraries both handlers are built on. ``warm``: after a warm-up, blocks of calls
 of the handler (a new trace header for each, as in Lambda) interleaved with blocks of the same store
 request sent with a bare ``requests.Session`` as it comes, and with one that skips requests'
 per-request environment look-ups (the cheapest GET requests makes), each as the median time per
@@ -78,6 +79,12 @@ def main() -> None:
     mode, which = sys.argv[1], sys.argv[2]
     calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 300
     blocks = int(sys.argv[sys.argv.index("--blocks") + 1]) if "--blocks" in sys.argv else 15
+    if which == "floor":
+        sys.path.insert(0, os.path.dirname(__file__))
+        import floor  # noqa: F401 - importing it is the measurement
+
+        report({"cold_ms": (time.perf_counter() - STARTED) * 1000})
+        return
     event = json.loads(os.environ["BENCH_EVENT"])
     handler = load(which)
     context = Context()
@@ -110,6 +117,11 @@ def main() -> None:
         result["handler_us"] = statistics.median(handler_samples)
         result["raw_us"] = statistics.median(raw_samples)
         result["cheapest_us"] = statistics.median(cheapest_samples)
+    report(result)
+
+
+def report(result: dict[str, float]) -> None:
+    """The last line of the output, for ``bench/run.py``."""
     sys.stdout.flush()
     os.write(1, ("\nBENCH " + json.dumps(result) + "\n").encode())
 

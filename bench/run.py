@@ -14,8 +14,10 @@ socket) where tracing is on. For each store API and tracing on and off:
   trace header, as in Lambda.
 
 Both handlers' own modules are compiled to byte code first, as the function's asset carries it.
-Then the function's asset, zipped as the CDK CLI ships it, and what the stand-in saw: TCP connections
-and secret reads (one connection for all warm requests; one secret read per cache age).
+Then the floor (``bench/floor.py``: the libraries both handlers are built on, imported alone, a lower
+bound for any handler built on them), the function's asset, zipped as the CDK CLI ships it, and what
+the stand-in saw: TCP connections and secret reads (one connection for all warm requests; one secret
+read per cache age).
 
     .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15]
 """
@@ -232,6 +234,9 @@ def main() -> None:
                     cold.setdefault((api, tracing, handler), []).append(
                         probe("cold", handler, envs[(api, tracing)])["cold_ms"]
                     )
+            cold.setdefault(("data", False, "floor"), []).append(
+                probe("cold", "floor", envs[("data", False)])["cold_ms"]
+            )
             cold.setdefault(("data", True, "project, no byte code"), []).append(
                 probe("cold", "project", no_byte_code)["cold_ms"]
             )
@@ -283,6 +288,13 @@ def main() -> None:
         f"project, one warm process (data API, tracing on): {requests_sent} requests made "
         f"{seen['data'] - bare} store calls and {seen['extension']} secret read(s); with the two bare "
         f"sessions' {bare} calls, {seen['data_connections']} TCP connection(s) to the store"
+    )
+    floor = statistics.median(cold[("data", False, "floor")])
+    textbooks = {tracing: statistics.median(cold[("data", tracing, "textbook")]) for tracing in (True, False)}
+    print(
+        f"libraries alone (bench/floor.py: Powertools' logger, metrics and validated resolver, pydantic, "
+        f"requests; imported, nothing answered): {floor:.0f} ms, {floor / textbooks[True]:.2f} of the "
+        f"textbook's cold path with tracing on, {floor / textbooks[False]:.2f} with it off (data API)"
     )
     compiled = statistics.median(cold[("data", True, "project")])
     source_only = statistics.median(cold[("data", True, "project, no byte code")])

@@ -34,5 +34,8 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
     # for the handler's calls beside the one of each bare session.
     assert "11 requests made 11 store calls and 1 secret read(s)" in result.stdout
     assert "20 calls, 3 TCP connection(s) to the store" in result.stdout
+    assert re.search(
+        r"imported, nothing answered\): \d+ ms, [\d.]+ of .* on, [\d.]+ with it off", result.stdout
+    )
     assert re.search(r"without byte code: \d+ ms, [\d.]+x the cold path with it", result.stdout)
     assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
