@@ -24,12 +24,15 @@ package's ``__path__``, which makes it run the whole ``__init__`` at once.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 import threading
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importlib.abc costs more to import than this whole module saves a tenth of
+    import importlib.abc
 
 PACKAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
 
