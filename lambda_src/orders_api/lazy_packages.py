@@ -1,21 +1,28 @@
-"""Two Powertools packages imported lazily: the handler pays for the parts it uses, not for the rest.
+"""Three library packages imported lazily: the function pays for the parts it uses, not for the rest.
 
-``aws_lambda_powertools.event_handler`` imports every resolver it has when it is imported (AppSync with
-asyncio, Bedrock agents, VPC Lattice, function URLs ...), and ``aws_lambda_powertools.utilities.data_classes``
-every event class (some forty modules). The function uses one resolver and one event class, yet
-importing ``APIGatewayHttpResolver`` from anywhere runs both package ``__init__`` modules; ``make bench``
-puts that near a tenth of the cold path. Powertools made its parser package lazy the same way (a module
-``__getattr__``, 2026); until these two packages are, ``install()`` does it from the outside.
+Three packages the function depends on import far more in their ``__init__`` than the function uses:
 
-How: before either package is imported, ``install()`` puts in ``sys.modules`` a module built from the
-package's own import spec (so its ``__path__``, ``__file__`` and submodules are the real ones) and gives
-it a ``__getattr__``. A name the package's ``__init__`` imports from one of its submodules, found by
-reading that ``__init__`` with ``ast``, is taken from that submodule alone; a submodule is imported as
-usual; any other name runs the real ``__init__`` once, into the same module object. Everything the
-package offers keeps working, only later. One difference remains: where the ``__init__`` binds a name
-to something other than the submodule of that name (``data_classes.event_source`` is a decorator from
-the ``event_source`` submodule), importing that submodule before the name is asked for leaves the
-package naming the submodule, as Python does for a package whose ``__init__`` has not finished.
+- ``aws_lambda_powertools.event_handler``: every resolver (AppSync with asyncio, Bedrock agents, VPC
+  Lattice, function URLs ...), when the function uses one;
+- ``aws_lambda_powertools.utilities.data_classes``: some forty event classes, when it uses a few;
+- ``charset_normalizer``: its detector, which ``requests`` calls only to guess the encoding of a text
+  answer that declares none (the store answers JSON, which needs no guess).
+
+Together that is about a tenth of the cold path (``make bench``). Powertools made its parser package
+lazy the same way (a module ``__getattr__``, 2026); until these are, ``install()`` does it from the
+outside.
+
+How: ``install()`` puts a finder first on ``sys.meta_path``. When one of these packages is imported,
+the finder gives the import system the package's own spec (its ``__path__``, ``__file__`` and
+submodules are the real ones, and the parent package names it as usual) with a loader that does not
+run the ``__init__`` but gives the module a ``__getattr__``. A name the ``__init__`` imports from one
+of its submodules, found by reading that ``__init__`` with ``ast``, is taken from that submodule alone;
+a submodule is imported as usual; any other name runs the real ``__init__`` once, into the same module
+object. Everything the package offers keeps working, only later. One difference remains: where the
+``__init__`` binds a name to something other than the submodule of that name
+(``data_classes.event_source`` is a decorator from the ``event_source`` submodule), importing that
+submodule before the name is asked for leaves the package naming the submodule, as Python does for a
+package whose ``__init__`` has not finished.
 
 The standard library's ``importlib.util.LazyLoader`` does not fit: importing a submodule reads the
 package's ``__path__``, which makes it run the whole ``__init__`` at once.
@@ -25,42 +32,76 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
-import importlib.util
 import sys
 import threading
+from collections.abc import Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-if TYPE_CHECKING:  # importlib.abc costs more to import than this whole module saves a tenth of
+if TYPE_CHECKING:  # importlib.abc costs a third of what this module saves
     import importlib.abc
 
-PACKAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
+PACKAGES = (
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.utilities.data_classes",
+    "charset_normalizer",
+)
 
 _lock = threading.RLock()
 
 
-def install(packages: tuple[str, ...] = PACKAGES) -> list[str]:
-    """Make each package lazy unless it is already imported (or missing); the names made lazy.
+def install(packages: Sequence[str] = PACKAGES) -> list[str]:
+    """Make the packages not imported yet lazy from now on; the names that will be."""
+    waiting = [name for name in packages if name not in sys.modules]
+    if not waiting:
+        return waiting
+    for finder in sys.meta_path:
+        if isinstance(finder, _LazyPackageFinder):
+            finder.names.update(waiting)
+            break
+    else:
+        sys.meta_path.insert(0, _LazyPackageFinder(waiting))
+    return waiting
 
-    Their parent packages (``aws_lambda_powertools`` and its ``utilities``) are imported as usual."""
-    installed = []
-    for name in packages:
-        if name not in sys.modules and (module := _lazy_package(name)) is not None:
-            sys.modules[name] = module
-            installed.append(name)
-    return installed
+
+class _LazyPackageFinder:
+    """First on ``sys.meta_path``: the real spec of a package named here, with a lazy loader."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = set(names)
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.names:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None or spec.origin is None or not spec.submodule_search_locations:
+            return None  # missing, or not a package: the import system carries on as without us
+        # A loader by protocol (create_module, exec_module): importlib.abc stays unimported.
+        spec.loader = cast("importlib.abc.Loader", _LazyPackageLoader(spec.loader, spec.origin))
+        return spec
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached here (``importlib.invalidate_caches`` asks every finder)."""
 
 
-def _lazy_package(name: str) -> ModuleType | None:
-    parent_name, _, child = name.rpartition(".")
-    spec = importlib.util.find_spec(name)  # imports the parent packages, not this one
-    if spec is None or spec.loader is None or spec.origin is None or spec.submodule_search_locations is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    module.__getattr__ = _LazyAttributes(module, spec.loader, spec.origin)  # type: ignore[method-assign]
-    # As the import system does once it has loaded a submodule: the parent names its child.
-    setattr(sys.modules[parent_name], child, module)
-    return module
+class _LazyPackageLoader:
+    """Gives the package a ``__getattr__`` instead of running its ``__init__``."""
+
+    def __init__(self, loader: importlib.abc.Loader, init_file: str) -> None:
+        self._loader = loader
+        self._init_file = init_file
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None  # the import system's default module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__getattr__ = _LazyAttributes(module, self._loader, self._init_file)  # type: ignore[method-assign]
+
+    def __getattr__(self, name: str) -> object:
+        """The rest of the real loader (``get_data``, ``get_resource_reader`` ...), for whoever asks."""
+        return getattr(self._loader, name)
 
 
 class _LazyAttributes:
