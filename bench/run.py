@@ -158,6 +158,8 @@ def environment(
 
 
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
+    if handler == "project":  # what the stack sets for its own function only
+        env = {**env, names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
     output = subprocess.run(
         [sys.executable, str(REPO / "bench" / "probe.py"), mode, handler, *extra],
         env=env,

@@ -78,6 +78,13 @@ POWERTOOLS_TRACE_DISABLED: Final = "POWERTOOLS_TRACE_DISABLED"
 SERVICE_NAME: Final = "orders"
 METRICS_NAMESPACE: Final = "OrdersApi"
 
+# --- start-up --------------------------------------------------------------------------------------
+
+# "__all__": pydantic loads no plugins, so its first model does not read every installed package's
+# metadata looking for them (the function uses none).
+PYDANTIC_DISABLE_PLUGINS: Final = "PYDANTIC_DISABLE_PLUGINS"
+NO_PYDANTIC_PLUGINS: Final = "__all__"
+
 # --- HTTP ------------------------------------------------------------------------------------------
 
 JSON: Final = "application/json"

@@ -76,6 +76,7 @@ def test_environment_points_at_the_secret_and_never_holds_a_token(default_stack:
         "STORE_SECRET_ID": secret_ref,
         "SECRET_MAX_AGE_SECONDS": "300",
         "CURSOR_SECRET_ID": cursor_key_ref,
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
         # The Parameters and Secrets extension: where it listens, and its cache age equal to the function's
         "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2773",
         "SECRETS_MANAGER_TTL": "300",
