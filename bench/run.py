@@ -7,7 +7,9 @@ socket) where tracing is on. For each store API and tracing on and off:
 
 - **cold path**: a fresh interpreter imports the handler and answers the first request (Lambda's init
   plus the first invoke: store connection and secret read included); medians of ``--runs`` runs,
-  interleaved so that machine noise hits every case alike; the ratio is project / textbook.
+  interleaved so that machine noise hits every case alike; the ratios are project / textbook, of the
+  wall-clock time and of the probe process's CPU time (which time stolen by other work on a busy or
+  virtual machine does not inflate).
 - **warm GET**: per-call time of the handler after a warm-up, as a ratio to the same store request
   sent with a bare ``requests.Session`` in the same process (as it comes, and the cheapest: without
   requests' per-request environment look-ups), interleaved in blocks; each invocation gets its own
@@ -219,6 +221,7 @@ def main() -> None:
     daemon.bind(("127.0.0.1", 0))
     cases = [(api, tracing) for api in STORE_APIS for tracing in (True, False)]
     cold: dict[tuple[str, bool, str], list[float]] = {}
+    cold_cpu: dict[tuple[str, bool, str], list[float]] = {}  # the probe process's CPU time
     warm: dict[tuple[str, bool, str], dict[str, float]] = {}
     seen: dict[str, int] = {}
     with stand_in(order_document(owner)) as origin:
@@ -233,9 +236,9 @@ def main() -> None:
         for _ in range(options.runs):
             for api, tracing in cases:
                 for handler in HANDLERS:
-                    cold.setdefault((api, tracing, handler), []).append(
-                        probe("cold", handler, envs[(api, tracing)])["cold_ms"]
-                    )
+                    measured = probe("cold", handler, envs[(api, tracing)])
+                    cold.setdefault((api, tracing, handler), []).append(measured["cold_ms"])
+                    cold_cpu.setdefault((api, tracing, handler), []).append(measured["cold_cpu_ms"])
             cold.setdefault(("data", False, "floor"), []).append(
                 probe("cold", "floor", envs[("data", False)])["cold_ms"]
             )
@@ -260,12 +263,15 @@ def main() -> None:
         f" {'warm / cheapest GET':>24}"
     )
     print(
-        f"{'':<10} {'':<8} {'project textbook':>16} {'':>11} {'project textbook':>24}"
+        f"{'':<10} {'':<8} {'project textbook':>16} {'time   CPU':>11} {'project textbook':>24}"
         f" {'project textbook':>24}"
     )
     for api, tracing in cases:
         project = statistics.median(cold[(api, tracing, "project")])
         textbook = statistics.median(cold[(api, tracing, "textbook")])
+        cpu = statistics.median(cold_cpu[(api, tracing, "project")]) / statistics.median(
+            cold_cpu[(api, tracing, "textbook")]
+        )
         bare, cheapest = (
             [
                 warm[(api, tracing, handler)]["handler_us"] / warm[(api, tracing, handler)][base]
@@ -275,7 +281,7 @@ def main() -> None:
         )
         print(
             f"{api:<10} {'on' if tracing else 'off':<8} {project:>7.0f} {textbook:>8.0f} "
-            f"{project / textbook:>11.2f} {bare[0]:>15.2f} {bare[1]:>8.2f}"
+            f"{project / textbook:>6.2f} {cpu:>4.2f} {bare[0]:>15.2f} {bare[1]:>8.2f}"
             f" {cheapest[0]:>15.2f} {cheapest[1]:>8.2f}"
         )
     raw_us = statistics.median(w["raw_us"] for w in warm.values())

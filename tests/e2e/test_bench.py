@@ -28,7 +28,7 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
 
     assert result.returncode == 0, result.stderr[-3000:]
     # store API, tracing, cold ms (project, textbook), cold ratio, warm ratios (2 baselines x 2 handlers)
-    rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){7}$", result.stdout, re.MULTILINE)
+    rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){8}$", result.stdout, re.MULTILINE)
     assert sorted(rows) == [("data", "off"), ("data", "on"), ("documents", "off"), ("documents", "on")]
     # One warm process: 5 * 2 + 1 requests, one store call each, one secret read, and one connection
     # for the handler's calls beside the one of each bare session.
