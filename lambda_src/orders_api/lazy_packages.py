@@ -1,31 +1,34 @@
-"""Three library packages imported lazily: the function pays for the parts it uses, not for the rest.
+"""Two Powertools packages imported lazily: the function pays for the parts it uses, not for the rest.
 
-Three packages the function depends on import far more in their ``__init__`` than the function uses:
+Importing Powertools' HTTP resolver runs two package ``__init__`` modules that import far more than the
+function uses:
 
 - ``aws_lambda_powertools.event_handler``: every resolver (AppSync with asyncio, Bedrock agents, VPC
   Lattice, function URLs ...), when the function uses one;
-- ``aws_lambda_powertools.utilities.data_classes``: some forty event classes, when it uses a few;
-- ``charset_normalizer``: its detector, which ``requests`` calls only to guess the encoding of a text
-  answer that declares none (the store answers JSON, which needs no guess).
+- ``aws_lambda_powertools.utilities.data_classes``: some forty event classes, when it uses a few.
 
-Together that is about a tenth of the cold path (``make bench``). Powertools made its parser package
-lazy the same way (a module ``__getattr__``, 2026); until these are, ``install()`` does it from the
-outside.
+That is about a tenth of the cold path (``make bench``). Powertools made its parser package lazy the
+same way (a module ``__getattr__``, 2026); until these two are, ``install()`` does it from the outside.
 
 How: ``install()`` puts a finder first on ``sys.meta_path``. When one of these packages is imported,
-the finder gives the import system the package's own spec (its ``__path__``, ``__file__`` and
-submodules are the real ones, and the parent package names it as usual) with a loader that does not
-run the ``__init__`` but gives the module a ``__getattr__``. A name the ``__init__`` imports from one
-of its submodules, found by reading that ``__init__`` with ``ast``, is taken from that submodule alone;
-a submodule is imported as usual; any other name runs the real ``__init__`` once, into the same module
-object. Everything the package offers keeps working, only later. One difference remains: where the
-``__init__`` binds a name to something other than the submodule of that name
-(``data_classes.event_source`` is a decorator from the ``event_source`` submodule), importing that
-submodule before the name is asked for leaves the package naming the submodule, as Python does for a
-package whose ``__init__`` has not finished.
+the finder reads its ``__init__`` with ``ast``. Only an ``__init__`` that does nothing but re-export
+(a docstring, ``from .x import A, B as C``, ``from . import sub``, an ``__all__`` literal) is made lazy:
+the import system gets the package's own spec (its ``__path__``, ``__file__`` and submodules are the
+real ones, and the parent names it as usual) with a loader that, instead of running the ``__init__``,
+gives the module the table of what the ``__init__`` would bind. A name is then taken from its own
+submodule when first asked for, a submodule is imported when asked for as an attribute, ``__all__``
+and ``__doc__`` come from the source, and ``dir()`` lists all of them. Any other ``__init__`` (one that
+defines or computes something) is imported as usual, so a Powertools upgrade can cost the saving but
+not change behaviour; ``tests/unit/test_lazy_packages.py`` says when that happens.
 
-The standard library's ``importlib.util.LazyLoader`` does not fit: importing a submodule reads the
-package's ``__path__``, which makes it run the whole ``__init__`` at once.
+Where the ``__init__`` binds a name to something other than the submodule of the same name
+(``data_classes.event_source`` is a decorator from the ``event_source`` submodule), the package keeps
+the ``__init__``'s binding when that submodule is imported, as it would after running the ``__init__``.
+
+No lock: resolving a name is importing a module (which the import system serialises) and binding it;
+two threads doing it at once bind the same object. The standard library's
+``importlib.util.LazyLoader`` does not fit: importing a submodule reads the package's ``__path__``,
+which makes it run the whole ``__init__`` at once.
 """
 
 from __future__ import annotations
@@ -33,25 +36,19 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import sys
-import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # importlib.abc costs a third of what this module saves
     import importlib.abc
 
-PACKAGES = (
-    "aws_lambda_powertools.event_handler",
-    "aws_lambda_powertools.utilities.data_classes",
-    "charset_normalizer",
-)
-
-_lock = threading.RLock()
+PACKAGES = ("aws_lambda_powertools.event_handler", "aws_lambda_powertools.utilities.data_classes")
 
 
 def install(packages: Sequence[str] = PACKAGES) -> list[str]:
-    """Make the packages not imported yet lazy from now on; the names that will be."""
+    """Make the packages not imported yet lazy from now on; the names that may become lazy."""
     waiting = [name for name in packages if name not in sys.modules]
     if not waiting:
         return waiting
@@ -64,8 +61,62 @@ def install(packages: Sequence[str] = PACKAGES) -> list[str]:
     return waiting
 
 
+@dataclass(frozen=True)
+class ReExports:
+    """What a re-exporting ``__init__`` binds: names from submodules, and its literal dunders."""
+
+    names: dict[str, tuple[str, str]]  # name -> (the module it comes from, its name there)
+    submodules: frozenset[str]  # ``from . import sub``
+    all: list[str] | None
+    doc: str | None
+
+
+def re_exports(package: str, init_file: str) -> ReExports | None:
+    """The table of a package ``__init__`` that only re-exports; None for any other ``__init__``."""
+    import ast
+
+    if not init_file.endswith(".py"):
+        return None  # byte code only: nothing to read
+    with open(init_file, encoding="utf-8") as file:
+        tree = ast.parse(file.read(), init_file)
+    names: dict[str, tuple[str, str]] = {}
+    submodules: set[str] = set()
+    exported: list[str] | None = None
+    for index, node in enumerate(tree.body):
+        if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module is None:
+            if any(alias.asname is not None for alias in node.names):
+                return None
+            submodules.update(alias.name for alias in node.names)
+            continue
+        if isinstance(node, ast.ImportFrom):
+            source = node.module if node.level == 0 else f"{package}.{node.module}" if node.level == 1 else ""
+            if not source or not source.startswith(f"{package}.") or any(a.name == "*" for a in node.names):
+                return None
+            names.update({alias.asname or alias.name: (source, alias.name) for alias in node.names})
+            continue
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(target, "id", None) for target in node.targets] == ["__all__"]
+            and isinstance(node.value, ast.List | ast.Tuple)
+        ):
+            exported = [
+                item.value
+                for item in node.value.elts
+                if isinstance(item, ast.Constant) and isinstance(item.value, str)
+            ]
+            if len(exported) != len(node.value.elts):
+                return None  # something other than a list of strings
+            continue
+        return None  # the __init__ does something else: run it as usual
+    return ReExports(names, frozenset(submodules), exported, ast.get_docstring(tree, clean=False))
+
+
 class _LazyPackageFinder:
-    """First on ``sys.meta_path``: the real spec of a package named here, with a lazy loader."""
+    """First on ``sys.meta_path``: a re-exporting package named here gets the lazy loader."""
 
     def __init__(self, names: Sequence[str]) -> None:
         self.names = set(names)
@@ -78,8 +129,11 @@ class _LazyPackageFinder:
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None or spec.origin is None or not spec.submodule_search_locations:
             return None  # missing, or not a package: the import system carries on as without us
+        table = re_exports(fullname, spec.origin)
+        if table is None:
+            return None
         # A loader by protocol (create_module, exec_module): importlib.abc stays unimported.
-        spec.loader = cast("importlib.abc.Loader", _LazyPackageLoader(spec.loader, spec.origin))
+        spec.loader = cast("importlib.abc.Loader", _LazyPackageLoader(spec.loader, table))
         return spec
 
     def invalidate_caches(self) -> None:
@@ -87,70 +141,68 @@ class _LazyPackageFinder:
 
 
 class _LazyPackageLoader:
-    """Gives the package a ``__getattr__`` instead of running its ``__init__``."""
+    """Makes the module a ``LazyPackage`` with the ``__init__``'s table instead of running it."""
 
-    def __init__(self, loader: importlib.abc.Loader, init_file: str) -> None:
+    def __init__(self, loader: importlib.abc.Loader, table: ReExports) -> None:
         self._loader = loader
-        self._init_file = init_file
+        self.table = table
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
         return None  # the import system's default module
 
     def exec_module(self, module: ModuleType) -> None:
-        module.__getattr__ = _LazyAttributes(module, self._loader, self._init_file)  # type: ignore[method-assign]
+        # As running the __init__ again would (importlib.reload): every re-exported name is looked up
+        # afresh in its submodule when next asked for.
+        for name in (*self.table.names, "__all__"):
+            module.__dict__.pop(name, None)
+        module.__doc__ = self.table.doc
+        module.__class__ = LazyPackage
 
     def __getattr__(self, name: str) -> object:
         """The rest of the real loader (``get_data``, ``get_resource_reader`` ...), for whoever asks."""
+        if name.startswith("_"):
+            raise AttributeError(name)
         return getattr(self._loader, name)
 
 
-class _LazyAttributes:
-    """The lazy package's ``__getattr__``: called only for names the module does not have yet."""
+class LazyPackage(ModuleType):
+    """A re-exporting package whose names are bound on first use."""
 
-    def __init__(self, module: ModuleType, loader: importlib.abc.Loader, init_file: str) -> None:
-        self._module = module
-        self._loader = loader
-        self._init_file = init_file
-        self._exports: dict[str, str] | None = None
-        self._whole = False
+    def _table(self) -> ReExports:
+        loader = object.__getattribute__(self, "__spec__").loader
+        assert isinstance(loader, _LazyPackageLoader)  # only that loader makes a LazyPackage
+        return loader.table
 
-    def __call__(self, attribute: str) -> object:
-        name = self._module.__name__
-        missing = AttributeError(f"module {name!r} has no attribute {attribute!r}")
-        with _lock:
-            if self._whole:
-                raise missing
-            if self._exports is None:
-                self._exports = _top_level_imports(name, self._init_file)
-            origin = self._exports.get(attribute)
-            if origin is not None:
-                value = getattr(importlib.import_module(origin), attribute)
-                setattr(self._module, attribute, value)
-                return value
-            if importlib.machinery.PathFinder.find_spec(f"{name}.{attribute}", self._module.__path__):
-                raise missing  # a submodule: the import system imports it (and sets it here) on this
-            # Anything else: the package's own __init__, once, into this very module.
-            self._whole = True
-            self._loader.exec_module(self._module)
-            if attribute in self._module.__dict__:
-                return self._module.__dict__[attribute]
-            raise missing
+    def __getattr__(self, attribute: str) -> object:
+        table = self._table()
+        name = self.__name__
+        origin = table.names.get(attribute)
+        if origin is not None:
+            value = getattr(importlib.import_module(origin[0]), origin[1])
+            self.__dict__[attribute] = value
+            return value
+        if attribute == "__all__" and table.all is not None:
+            self.__dict__["__all__"] = exported = list(table.all)
+            return exported
+        if not attribute.startswith("__") and importlib.machinery.PathFinder.find_spec(
+            f"{name}.{attribute}", self.__path__
+        ):
+            return importlib.import_module(f"{name}.{attribute}")  # a submodule, as an attribute
+        raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
 
+    def __setattr__(self, attribute: str, value: object) -> None:
+        # The import system names each submodule it loads on its package. Where the __init__ binds that
+        # name to something from the submodule instead, keep what the __init__ would have bound.
+        if (
+            isinstance(value, ModuleType)
+            and value.__name__ == f"{self.__name__}.{attribute}"
+            and self._table().names.get(attribute) == (value.__name__, attribute)
+            and hasattr(value, attribute)
+        ):
+            value = getattr(value, attribute)
+        super().__setattr__(attribute, value)
 
-def _top_level_imports(package: str, init_file: str) -> dict[str, str]:
-    """``from <package>.x import A, B as C`` at the top of ``__init__``: {"A": "<package>.x", "C": ...}."""
-    import ast
-
-    with open(init_file, encoding="utf-8") as file:
-        tree = ast.parse(file.read(), init_file)
-    table: dict[str, str] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ImportFrom) or node.module is None:
-            continue
-        source = node.module if node.level == 0 else f"{package}.{node.module}" if node.level == 1 else None
-        if source is None or not source.startswith(f"{package}."):
-            continue
-        for alias in node.names:
-            if alias.name != "*":
-                table[alias.asname or alias.name] = source
-    return table
+    def __dir__(self) -> list[str]:
+        table = self._table()
+        listed = {*self.__dict__, *table.names, *table.submodules}
+        return sorted(listed | {"__all__"} if table.all is not None else listed)

@@ -44,8 +44,8 @@ def test_a_method_traced_with_no_tracing_returns_and_raises_as_without_it() -> N
 
 def _imports_after_loading_the_handler(**env: str) -> str:
     probe = (
-        "import sys, orders_api.handler as h; "
-        "print('aws_xray_sdk.core' in sys.modules, type(h.tracer.provider).__name__)"
+        "import sys, orders_api.handler; from orders_api.observability import tracer; "
+        "print('aws_xray_sdk.core' in sys.modules, type(tracer.provider).__name__)"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_TRACE", "AWS_LAMBDA"))}
     result = subprocess.run(

@@ -1,4 +1,5 @@
-"""The handler's init leaves the garbage collector on, with the imported modules' objects frozen."""
+"""The handler's init phase leaves the garbage collector as it found it, with the service's objects
+frozen after a successful import and nothing frozen after a failed one."""
 
 from __future__ import annotations
 
@@ -16,18 +17,38 @@ from orders_api import startup
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_after_the_handler_is_imported_the_collector_is_on_and_the_modules_frozen() -> None:
-    script = "import gc, json, orders_api.handler; print(json.dumps([gc.isenabled(), gc.get_freeze_count()]))"
+def _after_importing_the_handler(**env: str) -> list[object]:
+    script = """
+import gc, json
+try:
+    import orders_api.handler
+    imported = True
+except Exception:
+    imported = False
+print(json.dumps([imported, gc.isenabled(), gc.get_freeze_count()]))
+"""
     result = subprocess.run(
         [sys.executable, "-c", script],
-        env={**os.environ, "PYTHONPATH": str(REPO / "lambda_src")},
+        env={**os.environ, "PYTHONPATH": str(REPO / "lambda_src"), **env},
         capture_output=True,
         text=True,
         check=True,
     )
-    enabled, frozen = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome: list[object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return outcome
+
+
+def test_after_the_handler_is_imported_the_collector_is_on_and_the_modules_frozen() -> None:
+    imported, enabled, frozen = _after_importing_the_handler()
+    assert imported
     assert enabled
+    assert isinstance(frozen, int)
     assert frozen > 10_000  # the modules' objects: tens of thousands
+
+
+def test_after_a_failed_import_the_collector_is_on_and_nothing_is_frozen() -> None:
+    # A log level Python's logging does not know makes the service's import fail.
+    assert _after_importing_the_handler(POWERTOOLS_LOG_LEVEL="VERBOSE") == [False, True, 0]
 
 
 @pytest.fixture
@@ -39,21 +60,27 @@ def collector(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(gc, "disable", lambda: (calls.append("disable"), state.update(on=False)))
     monkeypatch.setattr(gc, "enable", lambda: (calls.append("enable"), state.update(on=True)))
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
-    monkeypatch.setattr(startup.lazy_packages, "install", lambda: [])
-    monkeypatch.setattr(startup, "_collector_was_on", False)
+    monkeypatch.setattr(startup.lazy_packages, "install", lambda: calls.append("lazy packages"))
     return calls
 
 
-def test_begin_and_done_switch_the_collector_off_and_on_again(collector: list[str]) -> None:
-    startup.begin()
-    startup.begin()  # twice, as a reload would: the collector still comes back on
-    startup.done()
-    assert collector == ["disable", "disable", "freeze", "enable"]
+def test_the_collector_is_off_during_the_init_phase_and_on_after_it(collector: list[str]) -> None:
+    with startup.init_phase():
+        collector.append("imports")
+    assert collector == ["disable", "lazy packages", "imports", "freeze", "enable"]
+
+
+def test_a_failed_init_phase_freezes_nothing_and_lets_the_error_through(collector: list[str]) -> None:
+    with pytest.raises(ValueError, match="bad import"), startup.init_phase():
+        raise ValueError("bad import")
+    assert collector == ["disable", "lazy packages", "enable"]
 
 
 def test_a_collector_switched_off_before_stays_off(collector: list[str]) -> None:
     gc.disable()
     collector.clear()
-    startup.begin()
-    startup.done()
-    assert collector == ["disable", "freeze"]
+    with startup.init_phase():
+        pass
+    with pytest.raises(ValueError, match="bad import"), startup.init_phase():
+        raise ValueError("bad import")
+    assert collector == ["disable", "lazy packages", "freeze", "disable", "lazy packages"]
