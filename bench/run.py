@@ -16,12 +16,16 @@ socket) where tracing is on. For each store API and tracing on and off:
   trace header, as in Lambda.
 
 Both handlers' own modules are compiled to byte code first, as the function's asset carries it.
-Then the floor (``bench/floor.py``: the libraries both handlers are built on, imported alone, a lower
-bound for any handler built on them), the function's asset, zipped as the CDK CLI ships it, and what
+Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
+handler imports them and with the project's start-up measures; the latter is a lower bound for the
+project's cold path), the function's asset, zipped as the CDK CLI ships it, and what
 the stand-in saw: TCP connections and secret reads (one connection for all warm requests; one secret
 read per cache age).
 
-    .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15]
+    .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT]
+
+``--against COMMIT`` adds the cold path of the function as it was at an earlier commit (its
+``lambda_src`` from git, compiled the same way), in the same interleaved runs.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from __future__ import annotations
 import argparse
 import compileall
 import copy
+import io
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -159,9 +166,30 @@ def environment(
     return env
 
 
+# What the stack sets for the project's function beyond the settings both handlers read.
+PROJECT_ONLY = {names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
+
+
+def other_tree(commit: str, directory: Path) -> dict[str, str]:
+    """The function's code at ``commit``, unpacked below ``directory`` and compiled to byte code: the
+    settings that make a probe run it instead of this tree's (``--against``)."""
+    git = shutil.which("git")
+    if git is None:
+        raise SystemExit("--against needs git on the PATH")
+    archive = subprocess.run(
+        [git, "archive", "--format=tar", commit, "lambda_src"], cwd=REPO, capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        raise SystemExit(f"--against {commit}: {archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(directory, filter="data")
+    source = directory / "lambda_src"
+    if not compileall.compile_dir(source, quiet=1, workers=0):
+        raise SystemExit(f"--against {commit}: could not compile its modules")
+    return {"PYTHONPATH": f"{source}{os.pathsep}{REPO}", "LAMBDA_TASK_ROOT": str(source)}
+
+
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
-    if handler == "project":  # what the stack sets for its own function only
-        env = {**env, names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
     output = subprocess.run(
         [sys.executable, str(REPO / "bench" / "probe.py"), mode, handler, *extra],
         env=env,
@@ -210,6 +238,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="cold starts per case (default 7)")
     parser.add_argument("--calls", type=int, default=300, help="calls per warm block (default 300)")
     parser.add_argument("--blocks", type=int, default=15, help="warm blocks per case (default 15)")
+    parser.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="also the cold path of the function as it was at COMMIT (data API), as a ratio to the textbook",
+    )
     options = parser.parse_args()
 
     compile_byte_code()
@@ -224,30 +257,49 @@ def main() -> None:
     cold_cpu: dict[tuple[str, bool, str], list[float]] = {}  # the probe process's CPU time
     warm: dict[tuple[str, bool, str], dict[str, float]] = {}
     seen: dict[str, int] = {}
-    with stand_in(order_document(owner)) as origin:
+    with stand_in(order_document(owner)) as origin, tempfile.TemporaryDirectory() as scratch:
         envs = {case: environment(origin, case[0], case[1], daemon.getsockname()[1], event) for case in cases}
+        handler_envs = {
+            (case, handler): {**envs[case], **(PROJECT_ONLY if handler == "project" else {})}
+            for case in cases
+            for handler in HANDLERS
+        }
         # Lambda's code directory is read-only: without byte code in the asset, every module is
         # compiled at every cold start. An empty cache prefix makes this interpreter do the same.
         no_byte_code = {
-            **envs[("data", True)],
+            **handler_envs[(("data", True), "project")],
             "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="bench-no-pycache-"),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        floors = {
+            "floor": {**envs[("data", False)], "BENCH_FLOOR": "usual"},
+            "lean floor": {**envs[("data", False)], "BENCH_FLOOR": "lean", **PROJECT_ONLY},
+        }
+        # The other tree runs with the settings both handlers read; what its own stack added is unknown.
+        against = None if options.against is None else other_tree(options.against, Path(scratch))
         for _ in range(options.runs):
             for api, tracing in cases:
                 for handler in HANDLERS:
-                    measured = probe("cold", handler, envs[(api, tracing)])
+                    measured = probe("cold", handler, handler_envs[((api, tracing), handler)])
                     cold.setdefault((api, tracing, handler), []).append(measured["cold_ms"])
                     cold_cpu.setdefault((api, tracing, handler), []).append(measured["cold_cpu_ms"])
-            cold.setdefault(("data", False, "floor"), []).append(
-                probe("cold", "floor", envs[("data", False)])["cold_ms"]
-            )
+            for floor, floor_env in floors.items():
+                cold.setdefault(("data", False, floor), []).append(
+                    probe("cold", "floor", floor_env)["cold_ms"]
+                )
+            if against is not None:
+                for tracing in (True, False):
+                    cold.setdefault(("data", tracing, "against"), []).append(
+                        probe("cold", "project", {**envs[("data", tracing)], **against})["cold_ms"]
+                    )
             cold.setdefault(("data", True, "project, no byte code"), []).append(
                 probe("cold", "project", no_byte_code)["cold_ms"]
             )
         before = stats(origin)
         extra = ("--calls", str(options.calls), "--blocks", str(options.blocks))
-        warm[("data", True, "project")] = probe("warm", "project", envs[("data", True)], *extra)
+        warm[("data", True, "project")] = probe(
+            "warm", "project", handler_envs[(("data", True), "project")], *extra
+        )
         after = stats(origin)
         seen = {
             key: after.get(key, 0) - before.get(key, 0) for key in ("data_connections", "data", "extension")
@@ -255,7 +307,9 @@ def main() -> None:
         for api, tracing in cases:
             for handler in HANDLERS:
                 if (api, tracing, handler) not in warm:
-                    warm[(api, tracing, handler)] = probe("warm", handler, envs[(api, tracing)], *extra)
+                    warm[(api, tracing, handler)] = probe(
+                        "warm", handler, handler_envs[((api, tracing), handler)], *extra
+                    )
     daemon.close()
 
     print(
@@ -297,13 +351,24 @@ def main() -> None:
         f"{seen['data'] - bare} store calls and {seen['extension']} secret read(s); with the two bare "
         f"sessions' {bare} calls, {seen['data_connections']} TCP connection(s) to the store"
     )
-    floor = statistics.median(cold[("data", False, "floor")])
     textbooks = {tracing: statistics.median(cold[("data", tracing, "textbook")]) for tracing in (True, False)}
-    print(
-        f"libraries alone (bench/floor.py: Powertools' logger, metrics and validated resolver, pydantic, "
-        f"requests; imported, nothing answered): {floor:.0f} ms, {floor / textbooks[True]:.2f} of the "
-        f"textbook's cold path with tracing on, {floor / textbooks[False]:.2f} with it off (data API)"
-    )
+    floors_named = (("floor", "imported as usual"), ("lean floor", "with the project's start-up measures"))
+    for floor, how in floors_named:
+        ms = statistics.median(cold[("data", False, floor)])
+        print(
+            f"libraries alone, {how} (bench/floor.py; nothing answered): {ms:.0f} ms, "
+            f"{ms / textbooks[True]:.2f} of the textbook's cold path with tracing on, "
+            f"{ms / textbooks[False]:.2f} with it off (data API)"
+        )
+    if options.against is not None:
+        ratios = [
+            statistics.median(cold[("data", tracing, "against")]) / textbooks[tracing]
+            for tracing in (True, False)
+        ]
+        print(
+            f"project at {options.against} (data API): cold ratio {ratios[0]:.2f} with tracing on, "
+            f"{ratios[1]:.2f} with it off"
+        )
     compiled = statistics.median(cold[("data", True, "project")])
     source_only = statistics.median(cold[("data", True, "project, no byte code")])
     print(

@@ -13,11 +13,13 @@ import pytest
 from .conftest import REPO
 
 pytestmark = pytest.mark.e2e
+AGAINST = "HEAD"  # a commit every clone has, shallow ones included
 
 
 def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_asset_size() -> None:
     result = subprocess.run(
-        ["make", "bench", "BENCH_ARGS=--runs 1 --calls 5 --blocks 1"],
+        # --against: the function as committed, beside the working tree.
+        ["make", "bench", f"BENCH_ARGS=--runs 1 --calls 5 --blocks 1 --against {AGAINST}"],
         cwd=REPO,
         env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")},
         capture_output=True,
@@ -27,15 +29,21 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
     )
 
     assert result.returncode == 0, result.stderr[-3000:]
-    # store API, tracing, cold ms (project, textbook), cold ratio, warm ratios (2 baselines x 2 handlers)
+    # store API, tracing, cold ms (project, textbook), cold ratios (time, CPU), warm ratios (2 x 2)
     rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){8}$", result.stdout, re.MULTILINE)
     assert sorted(rows) == [("data", "off"), ("data", "on"), ("documents", "off"), ("documents", "on")]
     # One warm process: 5 * 2 + 1 requests, one store call each, one secret read, and one connection
     # for the handler's calls beside the one of each bare session.
     assert "11 requests made 11 store calls and 1 secret read(s)" in result.stdout
     assert "20 calls, 3 TCP connection(s) to the store" in result.stdout
+    floors = re.findall(
+        r"^libraries alone, (.*) \(bench/floor.py; nothing answered\): \d+ ms, [\d.]+ of .* on, [\d.]+ with",
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert floors == ["imported as usual", "with the project's start-up measures"]
     assert re.search(
-        r"imported, nothing answered\): \d+ ms, [\d.]+ of .* on, [\d.]+ with it off", result.stdout
+        rf"project at {AGAINST} \(data API\): cold ratio [\d.]+ with tracing on, [\d.]+", result.stdout
     )
     assert re.search(r"without byte code: \d+ ms, [\d.]+x the cold path with it", result.stdout)
     assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
