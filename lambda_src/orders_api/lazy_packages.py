@@ -7,8 +7,9 @@ function uses:
   Lattice, function URLs ...), when the function uses one;
 - ``aws_lambda_powertools.utilities.data_classes``: some forty event classes, when it uses a few.
 
-That is about a tenth of the cold path (``make bench``). Powertools made its parser package lazy the
-same way (a module ``__getattr__``, 2026); until these two are, ``install()`` does it from the outside.
+Not importing them is the largest of the start-up measures; ``make bench`` shows the measures
+together (its two "libraries alone" lines). Powertools made its parser package lazy the same way (a
+module ``__getattr__``, 2026); until these two are, ``install()`` does it from the outside.
 
 How: ``install()`` puts a finder first on ``sys.meta_path``. When one of these packages is imported,
 the finder reads its ``__init__`` with ``ast``. Only an ``__init__`` that does nothing but re-export

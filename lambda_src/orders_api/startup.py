@@ -4,7 +4,7 @@
   uses are not imported.
 - **No garbage collection while modules load.** Importing the service creates some 60,000 objects
   that live as long as the process; the collector would walk them about eighty times during the
-  import, several per cent of the cold path (``make bench``). ``init_phase()`` switches it off and,
+  import (``make bench`` shows the start-up measures together). ``init_phase()`` switches it off and,
   once the import has succeeded, moves everything alive into the permanent generation
   (``gc.freeze``) before switching it back on: later collections, on the warm path too, no longer walk
   the modules' objects. The price: the few hundred cyclic garbage objects the import leaves are never
