@@ -1,4 +1,4 @@
-"""Domain errors. Each is mapped to an HTTP answer once, in ``handler.py``; nothing else knows HTTP."""
+"""Domain errors. Each is mapped to an HTTP answer once, in ``service.py``; nothing else knows HTTP."""
 
 from __future__ import annotations
 

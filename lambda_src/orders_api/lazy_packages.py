@@ -7,24 +7,27 @@ function uses:
   Lattice, function URLs ...), when the function uses one;
 - ``aws_lambda_powertools.utilities.data_classes``: some forty event classes, when it uses a few.
 
-Not importing them is the largest of the start-up measures; ``make bench`` shows the measures
-together (its two "libraries alone" lines). Powertools made its parser package lazy the same way (a
-module ``__getattr__``, 2026); until these two are, ``install()`` does it from the outside.
+``make bench`` shows this with the other start-up measures (its two "libraries alone" lines).
+Powertools made its parser package lazy the same way (a module ``__getattr__``, 2026); until these two
+are, ``install()`` does it from the outside.
 
 How: ``install()`` puts a finder first on ``sys.meta_path``. When one of these packages is imported,
 the finder reads its ``__init__`` with ``ast``. Only an ``__init__`` that does nothing but re-export
 (a docstring, ``from .x import A, B as C``, ``from . import sub``, an ``__all__`` literal) is made lazy:
 the import system gets the package's own spec (its ``__path__``, ``__file__`` and submodules are the
 real ones, and the parent names it as usual) with a loader that, instead of running the ``__init__``,
-gives the module the table of what the ``__init__`` would bind. A name is then taken from its own
-submodule when first asked for, a submodule is imported when asked for as an attribute, ``__all__``
-and ``__doc__`` come from the source, and ``dir()`` lists all of them. Any other ``__init__`` (one that
+gives the module the table of what the ``__init__`` would bind. The names that come from a submodule
+are bound when that submodule is imported, as the ``__init__`` would have bound them, which is when
+one of them is first asked for at the latest; a submodule is imported when asked for as an attribute;
+``__all__`` and ``__doc__`` come from the source; ``dir()`` lists the names and the submodules the
+``__init__`` names. Any other ``__init__`` (one that
 defines or computes something) is imported as usual, so a Powertools upgrade can cost the saving but
 not change behaviour; ``tests/unit/test_lazy_packages.py`` says when that happens.
 
-Where the ``__init__`` binds a name to something other than the submodule of the same name
-(``data_classes.event_source`` is a decorator from the ``event_source`` submodule), the package keeps
-the ``__init__``'s binding when that submodule is imported, as it would after running the ``__init__``.
+What still differs from running the ``__init__``: the package is a ``LazyPackage`` (a module
+subclass), ``vars()`` holds only the names bound so far, ``hasattr`` imports any submodule it is asked
+about (not only those the ``__init__`` imports), and a submodule deleted from ``sys.modules`` and
+imported again rebinds its names on the package.
 
 No lock: resolving a name is importing a module (which the import system serialises) and binding it;
 two threads doing it at once bind the same object. The standard library's
@@ -37,6 +40,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import sys
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -157,53 +161,66 @@ class _LazyPackageLoader:
         for name in (*self.table.names, "__all__"):
             module.__dict__.pop(name, None)
         module.__doc__ = self.table.doc
+        _TABLES[module] = self.table
         module.__class__ = LazyPackage
 
     def __getattr__(self, name: str) -> object:
-        """The rest of the real loader (``get_data``, ``get_resource_reader`` ...), for whoever asks."""
-        if name.startswith("_"):
+        """The rest of the real loader (``get_data``, ``get_resource_reader`` ...), for whoever asks;
+        not the legacy ``load_module``, which would run the ``__init__``."""
+        if name.startswith("_") or name == "load_module":
             raise AttributeError(name)
         return getattr(self._loader, name)
 
 
+# Each lazy package's table, by module: kept apart from its __spec__, which a reload or a caller may
+# replace, and from its namespace, which would show it.
+_TABLES: weakref.WeakKeyDictionary[ModuleType, ReExports] = weakref.WeakKeyDictionary()
+_NOTHING = ReExports({}, frozenset(), None, None)
+
+
 class LazyPackage(ModuleType):
-    """A re-exporting package whose names are bound on first use."""
+    """A re-exporting package whose names are bound when the submodule they come from is imported, as
+    the ``__init__`` would bind them, or on first use."""
 
     def _table(self) -> ReExports:
-        loader = object.__getattribute__(self, "__spec__").loader
-        assert isinstance(loader, _LazyPackageLoader)  # only that loader makes a LazyPackage
-        return loader.table
+        return _TABLES.get(self, _NOTHING)
 
     def __getattr__(self, attribute: str) -> object:
         table = self._table()
         name = self.__name__
         origin = table.names.get(attribute)
         if origin is not None:
-            value = getattr(importlib.import_module(origin[0]), origin[1])
-            self.__dict__[attribute] = value
-            return value
+            importlib.import_module(origin[0])  # binds the names that come from it (__setattr__)
+            if attribute not in self.__dict__:  # from a deeper submodule: bound here, now
+                self.__dict__[attribute] = getattr(sys.modules[origin[0]], origin[1])
+            return self.__dict__[attribute]
         if attribute == "__all__" and table.all is not None:
             self.__dict__["__all__"] = exported = list(table.all)
             return exported
-        if not attribute.startswith("__") and importlib.machinery.PathFinder.find_spec(
-            f"{name}.{attribute}", self.__path__
+        if (
+            attribute.isidentifier()
+            and not attribute.startswith("__")
+            and importlib.machinery.PathFinder.find_spec(f"{name}.{attribute}", self.__path__)
         ):
             return importlib.import_module(f"{name}.{attribute}")  # a submodule, as an attribute
         raise AttributeError(f"module {name!r} has no attribute {attribute!r}")
 
     def __setattr__(self, attribute: str, value: object) -> None:
-        # The import system names each submodule it loads on its package. Where the __init__ binds that
-        # name to something from the submodule instead, keep what the __init__ would have bound.
-        if (
-            isinstance(value, ModuleType)
-            and value.__name__ == f"{self.__name__}.{attribute}"
-            and self._table().names.get(attribute) == (value.__name__, attribute)
-            and hasattr(value, attribute)
-        ):
-            value = getattr(value, attribute)
         super().__setattr__(attribute, value)
+        if not (isinstance(value, ModuleType) and value.__name__ == f"{self.__name__}.{attribute}"):
+            return
+        # The import system names each submodule it has loaded on its package: bind what the __init__
+        # imports from it, now, as running the __init__ would have (a patch or a reload of the submodule
+        # afterwards leaves the package's names alone). A name the __init__ binds over the submodule's
+        # own (data_classes.event_source) is bound over it here too.
+        for bound, (source, original) in self._table().names.items():
+            fresh = bound not in self.__dict__ or bound == attribute
+            if source == value.__name__ and fresh and hasattr(value, original):
+                self.__dict__[bound] = getattr(value, original)
 
     def __dir__(self) -> list[str]:
         table = self._table()
-        listed = {*self.__dict__, *table.names, *table.submodules}
+        prefix = f"{self.__name__}."
+        children = {source[len(prefix) :].split(".")[0] for source, _ in table.names.values()}
+        listed = {*self.__dict__, *table.names, *table.submodules, *children}
         return sorted(listed | {"__all__"} if table.all is not None else listed)

@@ -72,8 +72,8 @@ report = {{}}
 for name in {list(lazy_packages.PACKAGES)!r}:
     package = importlib.import_module(name)
     lazy = type(package) is lazy_packages.LazyPackage
+    listed = dir(package)  # before any name is bound
     offered = {{attribute: getattr(package, attribute) for attribute in package.__all__}}
-    listed = dir(package)
     eager = {{"__name__": name, "__package__": name, "__path__": package.__path__}}
     with open(package.__file__, encoding="utf-8") as file:
         exec(compile(file.read(), package.__file__, "exec"), eager)
@@ -142,6 +142,54 @@ print(json.dumps([isinstance(submodule, types.ModuleType), event_source is submo
 """
     )
     assert outcome == [True, True]
+
+
+def test_dir_names_the_submodules_the_init_imports_before_any_is_imported() -> None:
+    listed = _run(
+        """
+import json
+from orders_api import lazy_packages
+lazy_packages.install()
+import aws_lambda_powertools.event_handler as package
+print(json.dumps(sorted({"api_gateway", "appsync", "vpc_lattice", "Response"} - set(dir(package)))))
+"""
+    )
+    assert listed == []
+
+
+def test_a_patch_of_a_submodule_does_not_stay_in_the_package() -> None:
+    # As with the __init__ run: the package's name is bound when its submodule is imported, so a mock
+    # patched into the submodule afterwards is never the package's, during the patch or after it.
+    outcome = _run(
+        """
+import json
+from unittest import mock
+from orders_api import lazy_packages
+lazy_packages.install()
+import aws_lambda_powertools.utilities.data_classes as package
+with mock.patch("aws_lambda_powertools.utilities.data_classes.sqs_event.SQSEvent") as fake:
+    from aws_lambda_powertools.utilities.data_classes import SQSEvent as during
+print(json.dumps([during is fake, package.SQSEvent is fake, isinstance(package.SQSEvent, type)]))
+"""
+    )
+    assert outcome == [False, False, True]
+
+
+def test_a_reload_without_the_finder_or_a_replaced_spec_still_works() -> None:
+    outcome = _run(
+        """
+import importlib, importlib.machinery, json, sys
+from orders_api import lazy_packages
+lazy_packages.install()
+import aws_lambda_powertools.event_handler as package
+response = package.Response
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, lazy_packages._LazyPackageFinder)]
+package.__spec__ = importlib.machinery.PathFinder.find_spec(package.__name__, package.__path__[:0] or None)
+importlib.reload(package)  # the real __init__, run into the module
+print(json.dumps([package.Response is response, hasattr(package, "NoSuchThing"), hasattr(package, "a.b")]))
+"""
+    )
+    assert outcome == [True, False, False]
 
 
 def test_a_reload_looks_the_names_up_again_as_running_the_init_again_would() -> None:

@@ -46,6 +46,26 @@ def test_after_the_handler_is_imported_the_collector_is_on_and_the_modules_froze
     assert frozen > 10_000  # the modules' objects: tens of thousands
 
 
+def test_no_collection_runs_while_the_service_is_imported() -> None:
+    script = """
+import gc, json
+import orders_api.startup  # what handler.py imports before the init phase begins
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+import orders_api.handler
+print(json.dumps(len(collections)))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(REPO / "lambda_src")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # Without the init phase's switch the collector runs some eighty times during this import.
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == 0
+
+
 def test_after_a_failed_import_the_collector_is_on_and_nothing_is_frozen() -> None:
     # A log level Python's logging does not know makes the service's import fail.
     assert _after_importing_the_handler(POWERTOOLS_LOG_LEVEL="VERBOSE") == [False, True, 0]
