@@ -18,9 +18,9 @@ socket) where tracing is on. For each store API and tracing on and off:
 Both handlers' own modules are compiled to byte code first, as the function's asset carries it.
 Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
 handler imports them and with the project's start-up measures; the latter is a lower bound for the
-project's cold path), the function's asset, zipped as the CDK CLI ships it, and what
-the stand-in saw: TCP connections and secret reads (one connection for all warm requests; one secret
-read per cache age).
+project's cold path), the function's asset, zipped as the CDK CLI ships it, and what the stand-in
+saw: TCP connections and secret reads (one connection for all warm requests; one secret read per
+cache age).
 
     .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT]
 
@@ -187,8 +187,7 @@ def other_tree(commit: str, directory: Path) -> dict[str, str]:
         else:  # our own commit's files, from git: nothing to filter out
             tar.extractall(directory)  # noqa: S202
     source = directory / "lambda_src"
-    if not compileall.compile_dir(source, quiet=1, workers=0):
-        raise SystemExit(f"--against {commit}: could not compile its modules")
+    compile_modules(source)
     return {"PYTHONPATH": f"{source}{os.pathsep}{REPO}", "LAMBDA_TASK_ROOT": str(source)}
 
 
@@ -230,8 +229,12 @@ def compile_byte_code() -> None:
     hidden by a stale file.
     """
     for directory in (REPO / "lambda_src", REPO / "bench"):
-        if not compileall.compile_dir(directory, quiet=1, workers=0):
-            raise SystemExit(f"could not compile the modules below {directory}")
+        compile_modules(directory)
+
+
+def compile_modules(directory: Path) -> None:
+    if not compileall.compile_dir(directory, quiet=1, workers=0):
+        raise SystemExit(f"could not compile the modules below {directory}")
 
 
 def main() -> None:

@@ -6,10 +6,10 @@
   that live as long as the process; the collector would walk them about eighty times during the
   import (``make bench`` shows the start-up measures together). ``init_phase()`` switches it off and,
   once the import has succeeded, moves everything alive into the permanent generation
-  (``gc.freeze``) before switching it back on: later collections, on the warm path too, no longer walk
-  the modules' objects. The price: the several hundred cyclic garbage objects the import leaves are never
-  freed (a full collection to free them would cost more than the pause it saves). If the import
-  fails, the collector comes back as it was and nothing is frozen.
+  (``gc.freeze``) before switching it back on: later collections, on the warm path too, no longer
+  walk the modules' objects. The price: the several hundred cyclic garbage objects the import leaves
+  are never freed (a full collection to free them would cost more than the pause it saves). If the
+  import fails, the collector comes back as it was and nothing is frozen.
 """
 
 from __future__ import annotations
