@@ -22,10 +22,12 @@ project's cold path), the function's asset, zipped as the CDK CLI ships it, and 
 saw: TCP connections and secret reads (one connection for all warm requests; one secret read per
 cache age).
 
-    .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT]
+    .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT] [--instructions]
 
 ``--against COMMIT`` adds the cold path of the function as it was at an earlier commit (its
-``lambda_src`` from git, compiled the same way), in the same interleaved runs.
+``lambda_src`` from git, compiled the same way), in the same interleaved runs. ``--instructions``
+adds every cold path counted in machine instructions (``bench/instructions.py``: valgrind), a figure
+that machine noise does not move.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import instructions  # bench/instructions.py, beside this script
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
@@ -249,7 +252,14 @@ def main() -> None:
         metavar="COMMIT",
         help="also the cold path of the function as it was at COMMIT (data API), as a ratio to the textbook",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each cold path's instructions with valgrind (deterministic; about two minutes)",
+    )
     options = parser.parse_args()
+    if options.instructions:
+        instructions.valgrind()  # missing: say so now, not after the timed runs
 
     compile_byte_code()
     event = get_event("0b7c6f9e-2a55-4c1e-9d3a-1f0e8c9b7a66")
@@ -301,6 +311,30 @@ def main() -> None:
             cold.setdefault(("data", True, "project, no byte code"), []).append(
                 probe("cold", "project", no_byte_code)["cold_ms"]
             )
+        counted = (
+            instructions.cold_paths(
+                {
+                    **{
+                        (api, tracing, handler): (handler, handler_envs[((api, tracing), handler)])
+                        for api, tracing in cases
+                        for handler in HANDLERS
+                    },
+                    **{("data", False, floor): ("floor", env) for floor, env in floors.items()},
+                    **(
+                        {}
+                        if against is None
+                        else {
+                            ("data", tracing, "against"): ("project", {**envs[("data", tracing)], **against})
+                            for tracing in (True, False)
+                        }
+                    ),
+                },
+                envs[("data", False)],
+                REPO,
+            )
+            if options.instructions
+            else None
+        )
         before = stats(origin)
         extra = ("--calls", str(options.calls), "--blocks", str(options.blocks))
         warm[("data", True, "project")] = probe(
@@ -375,6 +409,8 @@ def main() -> None:
             f"project at {options.against} (data API): cold ratio {ratios[0]:.2f} with tracing on, "
             f"{ratios[1]:.2f} with it off"
         )
+    if counted is not None:
+        print_instructions(counted, options.against)
     compiled = statistics.median(cold[("data", True, "project")])
     source_only = statistics.median(cold[("data", True, "project, no byte code")])
     print(
@@ -384,6 +420,31 @@ def main() -> None:
     print(f"function asset, zipped as the CDK CLI ships it: {asset_megabytes():.1f} MB")
     python = sys.version.split()[0]
     print(f"\n{options.runs} cold runs per case, interleaved; Python {python}; {os.cpu_count()} CPUs")
+
+
+def print_instructions(counted: dict[tuple[str, bool, str], int], against: str | None) -> None:
+    """The cold paths in instructions (``--instructions``), as ratios to the textbook's."""
+    print("\ncold path in instructions (bench/instructions.py: callgrind, interpreter start-up subtracted):")
+    for api in STORE_APIS:
+        ratios = ", ".join(
+            f"{counted[(api, tracing, 'project')] / counted[(api, tracing, 'textbook')]:.3f} with tracing "
+            f"{'on' if tracing else 'off'}"
+            for tracing in (True, False)
+        )
+        millions = counted[(api, False, "project")] / 1e6
+        print(f"  project / textbook, {api} API: {ratios} (project, tracing off: {millions:.0f} M)")
+    textbooks = {tracing: counted[("data", tracing, "textbook")] for tracing in (True, False)}
+    for title, floor in (("imported as usual", "floor"), ("lean", "lean floor")):
+        on, off = (counted[("data", False, floor)] / textbooks[tracing] for tracing in (True, False))
+        print(
+            f"  libraries alone, {title} / textbook (data API): {on:.3f} with tracing on, "
+            f"{off:.3f} with it off"
+        )
+    if against is not None:
+        on, off = (counted[("data", tracing, "against")] / textbooks[tracing] for tracing in (True, False))
+        print(
+            f"  project at {against} / textbook (data API): {on:.3f} with tracing on, {off:.3f} with it off"
+        )
 
 
 if __name__ == "__main__":

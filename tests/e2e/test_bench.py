@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +50,56 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
     )
     assert re.search(r"without byte code: \d+ ms, [\d.]+x the cold path with it", result.stdout)
     assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
+
+
+@pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="valgrind is not installed (.ci/run installs it)"
+)
+def test_make_bench_counts_every_cold_path_in_instructions() -> None:
+    result = subprocess.run(
+        ["make", "bench", f"BENCH_ARGS=--runs 1 --calls 1 --blocks 1 --instructions --against {AGAINST}"],
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    block = result.stdout.split("cold path in instructions", 1)[1]
+    apis = re.findall(
+        r"^  project / textbook, (data|documents) API: (0\.\d{3}) with tracing on, "
+        r"(0\.\d{3}) with tracing off \(project, tracing off: \d+ M\)$",
+        block,
+        re.MULTILINE,
+    )
+    assert [api for api, _, _ in apis] == ["data", "documents"]
+    others = re.findall(
+        r"^  (.*) / textbook \(data API\): \d\.\d{3} with tracing on, \d\.\d{3} with it off$",
+        block,
+        re.MULTILINE,
+    )
+    assert others == ["libraries alone, imported as usual", "libraries alone, lean", f"project at {AGAINST}"]
+    # The lean floor is a lower bound of the project's cold path, in instructions as in time.
+    lean = re.search(
+        r"libraries alone, lean / textbook \(data API\): \d\.\d{3} with tracing on, (\d\.\d{3})", block
+    )
+    assert lean is not None
+    assert float(lean.group(1)) < float(apis[0][2])
+
+
+def test_bench_instructions_says_what_to_install_without_valgrind(tmp_path: Path) -> None:
+    # PATH without valgrind (only this interpreter's directory): the option fails at once and says why.
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--instructions"],
+        cwd=REPO,
+        env={**os.environ, "PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "apt-get install valgrind" in result.stderr
