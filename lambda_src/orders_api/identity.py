@@ -29,8 +29,7 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from orders_api import names
 from orders_api.errors import ConfigurationError, OrdersError
@@ -51,8 +50,7 @@ class NotAuthenticated(OrdersError):
         super().__init__("The request is not signed in: it carries no caller identity.")
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     """One caller of the API; ``id`` is what keys and orders belong to.
 
     An ``admin`` acts on every order: an IAM principal listed in ``ADMIN_PRINCIPALS``, or a JWT caller

@@ -42,9 +42,8 @@ import importlib.machinery
 import sys
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 if TYPE_CHECKING:  # importlib.abc costs a third of what this module saves
     import importlib.abc
@@ -66,8 +65,7 @@ def install(packages: Sequence[str] = PACKAGES) -> list[str]:
     return waiting
 
 
-@dataclass(frozen=True)
-class ReExports:
+class ReExports(NamedTuple):
     """What a re-exporting ``__init__`` binds: names from submodules, and its literal dunders."""
 
     names: dict[str, tuple[str, str]]  # name -> (the module it comes from, its name there)

@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from orders_api import names
@@ -36,8 +37,7 @@ class Credentials:
         return f"Credentials(secret_id={self.secret_id!r}, token={'***' if self.token else None})"
 
 
-@dataclass(frozen=True)
-class StoreSettings:
+class StoreSettings(NamedTuple):
     """Everything the order store needs to know, checked once at first use."""
 
     store_api: StoreApi

@@ -43,8 +43,7 @@ import traceback
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
@@ -67,8 +66,7 @@ _TRACE_ROOT = re.compile(r"^1-[0-9a-f]{8}-[0-9a-f]{24}$")
 _ENTITY_ID = re.compile(r"^[0-9a-f]{16}$")
 
 
-@dataclass(frozen=True)
-class TraceContext:
+class TraceContext(NamedTuple):
     """The part of Lambda's trace header a subsegment needs: its trace and the segment it hangs from."""
 
     root: str

@@ -6,15 +6,13 @@ orders from a page after reading it: pages stay full, and nothing leaks through 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from uuid import UUID
 
 from orders_api.models import OrderStatus, StoredOrder
 
 
-@dataclass(frozen=True)
-class StoredPage:
+class StoredPage(NamedTuple):
     """One page of orders and where the next page starts (None on the last).
 
     A store hands out and takes back its own position strings; the API seals them into the cursors

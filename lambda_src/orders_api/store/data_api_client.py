@@ -10,8 +10,7 @@ what it confirms: an insert counts when ``status.insertedIds`` names the id, a `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
@@ -51,8 +50,7 @@ class CollectionMissing(DataApiError):
     """The collection does not exist (yet)."""
 
 
-@dataclass(frozen=True)
-class FoundPage:
+class FoundPage(NamedTuple):
     """One server page of ``find`` and the state of the next (None at the end)."""
 
     documents: list[Document]

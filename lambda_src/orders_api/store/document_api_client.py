@@ -9,8 +9,7 @@ document is 404 (empty or with a body) or 204.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import requests
@@ -23,8 +22,7 @@ Document = dict[str, Any]
 MAX_PAGE_SIZE = 20
 
 
-@dataclass(frozen=True)
-class SearchPage:
+class SearchPage(NamedTuple):
     """Documents of one search page by id, and Stargate's page state for the next one."""
 
     documents: dict[str, Document]

@@ -40,8 +40,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -90,21 +89,19 @@ def seconds_left() -> float | None:
     return None if deadline is None else deadline - time.monotonic()
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(NamedTuple):
     """The configured (connect, read) timeouts of one store call, in seconds."""
 
     connect: float
     read: float
 
 
-@dataclass
-class HttpAnswer:
+class HttpAnswer(NamedTuple):
     """A store answer read in full: status, headers and body."""
 
     status_code: int
     content: bytes
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str]
 
     def json(self) -> Any:
         """The body as JSON; ValueError when it is not JSON (or nests too deeply to parse)."""
