@@ -51,6 +51,7 @@ def count(which: str, env: Mapping[str, str], cwd: Path) -> int:
             "--tool=callgrind",
             f"--callgrind-out-file={os.devnull}",
             sys.executable,
+            "-S",  # as bench/run.py runs every probe: only the closure on PYTHONPATH (bench/closures.py)
             str(PROBE),
             "cold",
             which,
@@ -71,7 +72,8 @@ def cold_paths(
     probes: Mapping[Key, tuple[str, Mapping[str, str]]], baseline_env: Mapping[str, str], cwd: Path
 ) -> dict[Key, int]:
     """Instructions of each probe's cold path, ``{key: (which, env)}``, less the interpreter's own."""
-    jobs: dict[Key | None, tuple[str, Mapping[str, str]]] = {None: ("nothing", baseline_env), **probes}
+    jobs: dict[Key | None, tuple[str, Mapping[str, str]]] = {None: ("nothing", baseline_env)}
+    jobs.update(probes.items())
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         counted = dict(
             zip(jobs, pool.map(lambda job: count(job[0], job[1], cwd), jobs.values()), strict=True)

@@ -15,8 +15,10 @@ socket) where tracing is on. For each store API and tracing on and off:
   requests' per-request environment look-ups), interleaved in blocks; each invocation gets its own
   trace header, as in Lambda.
 
-Both handlers' own modules are compiled to byte code first, as the function's asset carries it.
-Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
+Each handler runs as it would be deployed (``bench/closures.py``): with ``python -S`` and only its own
+packages, the project from its function asset (built for this machine, with byte code) and the
+textbook from the pinned closure of ``bench/textbook-requirements.txt``; never from the development
+virtualenv, whose test tools change what the libraries do at start-up. Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
 handler imports them and with the project's start-up measures; the latter is a lower bound for the
 project's cold path), the function's asset, zipped as the CDK CLI ships it, and what the stand-in
 saw: TCP connections and secret reads (one connection for all warm requests; one secret read per
@@ -52,11 +54,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import instructions  # bench/instructions.py, beside this script
 import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "lambda_src"), str(REPO)]
+
+import closures  # noqa: E402 - bench/closures.py, beside this script
+import instructions  # noqa: E402 - bench/instructions.py
 
 from orders_api import names  # noqa: E402
 from orders_api.identity import caller_of  # noqa: E402
@@ -134,10 +138,8 @@ def environment(
     }
     env = {
         **inherited,
-        "PYTHONPATH": f"{REPO / 'lambda_src'}{os.pathsep}{REPO}",
         # As Lambda and the stack set them
         "AWS_LAMBDA_FUNCTION_NAME": "orders-bench",
-        "LAMBDA_TASK_ROOT": str(REPO / "lambda_src"),
         "AWS_REGION": "eu-west-1",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "ASIABENCH",
@@ -169,13 +171,19 @@ def environment(
     return env
 
 
+def runs_from(closure: Path) -> dict[str, str]:
+    """The settings that make a probe (``python -S``) import only from ``closure``, as Lambda imports
+    from the function's code directory (``bench/closures.py``)."""
+    return {"PYTHONPATH": str(closure), "LAMBDA_TASK_ROOT": str(closure)}
+
+
 # What the stack sets for the project's function beyond the settings both handlers read.
 PROJECT_ONLY = {names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
 
 
 def other_tree(commit: str, directory: Path) -> dict[str, str]:
-    """The function's code at ``commit``, unpacked below ``directory`` and compiled to byte code: the
-    settings that make a probe run it instead of this tree's (``--against``)."""
+    """The function as it was at ``commit``: its ``lambda_src`` from git, unpacked below ``directory``
+    and built into an asset as the current one is; the settings that make a probe run it (``--against``)."""
     git = shutil.which("git")
     if git is None:
         raise SystemExit("--against needs git on the PATH")
@@ -189,14 +197,12 @@ def other_tree(commit: str, directory: Path) -> dict[str, str]:
             tar.extractall(directory, filter="data")
         else:  # our own commit's files, from git: nothing to filter out
             tar.extractall(directory)  # noqa: S202
-    source = directory / "lambda_src"
-    compile_modules(source)
-    return {"PYTHONPATH": f"{source}{os.pathsep}{REPO}", "LAMBDA_TASK_ROOT": str(source)}
+    return runs_from(closures.project(directory / "lambda_src"))
 
 
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "probe.py"), mode, handler, *extra],
+        [sys.executable, "-S", str(REPO / "bench" / "probe.py"), mode, handler, *extra],
         env=env,
         capture_output=True,
         text=True,
@@ -223,21 +229,16 @@ def asset_megabytes() -> float:
 
 
 def compile_byte_code() -> None:
-    """Write byte code for the two handlers' own modules, as the function's asset carries it.
+    """Write byte code for the modules of ``bench/`` (the textbook handler, the probe, the floor).
 
-    pip compiles the dependencies when it installs them, but the project's modules and the textbook
-    are read from source here; where ``PYTHONDONTWRITEBYTECODE`` is set (as on some CI machines) every
-    cold run would compile them again, which Lambda does not do with the asset ``cdk_app.bundling``
-    builds. Timestamp-checked ``__pycache__`` files, as Python writes them itself: an edit is never
-    hidden by a stale file.
+    The project runs from its asset, which carries byte code as the deployed one does, and pip compiles
+    the textbook's libraries; but the textbook's own module is read from source here. Where
+    ``PYTHONDONTWRITEBYTECODE`` is set (as on some CI machines) every cold run would compile it again.
+    Timestamp-checked ``__pycache__`` files, as Python writes them itself: an edit is never hidden by a
+    stale file.
     """
-    for directory in (REPO / "lambda_src", REPO / "bench"):
-        compile_modules(directory)
-
-
-def compile_modules(directory: Path) -> None:
-    if not compileall.compile_dir(directory, quiet=1, workers=0):
-        raise SystemExit(f"could not compile the modules below {directory}")
+    if not compileall.compile_dir(REPO / "bench", quiet=1, workers=0):
+        raise SystemExit(f"could not compile the modules below {REPO / 'bench'}")
 
 
 def main() -> None:
@@ -273,10 +274,18 @@ def main() -> None:
     cold_cpu: dict[tuple[str, bool, str], list[float]] = {}  # the probe process's CPU time
     warm: dict[tuple[str, bool, str], dict[str, float]] = {}
     seen: dict[str, int] = {}
+    closure = {
+        "project": runs_from(closures.project(REPO / "lambda_src")),
+        "textbook": runs_from(closures.textbook()),
+    }
     with stand_in(order_document(owner)) as origin, tempfile.TemporaryDirectory() as scratch:
         envs = {case: environment(origin, case[0], case[1], daemon.getsockname()[1], event) for case in cases}
         handler_envs = {
-            (case, handler): {**envs[case], **(PROJECT_ONLY if handler == "project" else {})}
+            (case, handler): {
+                **envs[case],
+                **closure[handler],
+                **(PROJECT_ONLY if handler == "project" else {}),
+            }
             for case in cases
             for handler in HANDLERS
         }
@@ -287,9 +296,15 @@ def main() -> None:
             "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="bench-no-pycache-"),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        # The floors import the libraries of the project's closure, the one they are a floor of.
         floors = {
-            "floor": {**envs[("data", False)], "BENCH_FLOOR": "usual"},
-            "lean floor": {**envs[("data", False)], "BENCH_FLOOR": "lean", **PROJECT_ONLY},
+            "floor": {**envs[("data", False)], **closure["project"], "BENCH_FLOOR": "usual"},
+            "lean floor": {
+                **envs[("data", False)],
+                **closure["project"],
+                "BENCH_FLOOR": "lean",
+                **PROJECT_ONLY,
+            },
         }
         # The other tree runs with the settings both handlers read; what its own stack added is unknown.
         against = None if options.against is None else other_tree(options.against, Path(scratch))
@@ -329,7 +344,7 @@ def main() -> None:
                         }
                     ),
                 },
-                envs[("data", False)],
+                {**envs[("data", False)], **closure["project"]},
                 REPO,
             )
             if options.instructions
@@ -419,7 +434,17 @@ def main() -> None:
     )
     print(f"function asset, zipped as the CDK CLI ships it: {asset_megabytes():.1f} MB")
     python = sys.version.split()[0]
-    print(f"\n{options.runs} cold runs per case, interleaved; Python {python}; {os.cpu_count()} CPUs")
+    print(
+        f"\n{options.runs} cold runs per case, interleaved; Python {python}; {os.cpu_count()} CPUs;\n"
+        f"each handler with python -S and only its own packages (bench/closures.py): the project's asset "
+        f"for this machine ({packages(closure['project'])} packages), the textbook's "
+        f"{closures.TEXTBOOK_REQUIREMENTS.name} ({packages(closure['textbook'])})"
+    )
+
+
+def packages(settings: dict[str, str]) -> int:
+    """How many distributions the closure a probe runs from holds."""
+    return len(list(Path(settings["PYTHONPATH"]).glob("*.dist-info")))
 
 
 def print_instructions(counted: dict[tuple[str, bool, str], int], against: str | None) -> None:
