@@ -37,9 +37,12 @@ HOST = Target(
 )
 
 
-def project(source_dir: Path) -> Path:
-    """The function asset of ``source_dir`` (a ``lambda_src``) for this machine, with byte code."""
-    asset = build_function_asset(HOST, source_dir).path
+def project(source_dir: Path, build_root: Path = BUILD_ROOT) -> Path:
+    """The function asset of ``source_dir`` (a ``lambda_src``) for this machine, with byte code.
+
+    A build keeps one asset per target below ``build_root``: a second tree (``--against``) needs a
+    ``build_root`` of its own, or its asset replaces the first one's."""
+    asset = build_function_asset(HOST, source_dir, build_root).path
     if byte_code_compiler(HOST) is None:
         # No python3.X on the PATH to compile it as the asset build does: this interpreter does it. The
         # asset is this machine's, never deployed, and its byte code files are its own (not links).
@@ -65,6 +68,9 @@ def textbook() -> Path:
         raise SystemExit(f"pip could not install {TEXTBOOK_REQUIREMENTS}:\n{result.stderr.strip()[-3000:]}")
     _compile(scratch)
     scratch.rename(directory)
+    for older in directory.parent.glob(f"textbook-{HOST.label}-*"):
+        if older != directory:
+            shutil.rmtree(older, ignore_errors=True)
     return directory
 
 

@@ -18,7 +18,9 @@ socket) where tracing is on. For each store API and tracing on and off:
 Each handler runs as it would be deployed (``bench/closures.py``): with ``python -S`` and only its own
 packages, the project from its function asset (built for this machine, with byte code) and the
 textbook from the pinned closure of ``bench/textbook-requirements.txt``; never from the development
-virtualenv, whose test tools change what the libraries do at start-up. Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
+virtualenv, whose test tools change what the libraries do at start-up.
+
+Then two floors (``bench/floor.py``: the libraries both handlers are built on, imported alone, as a
 handler imports them and with the project's start-up measures; the latter is a lower bound for the
 project's cold path), the function's asset, zipped as the CDK CLI ships it, and what the stand-in
 saw: TCP connections and secret reads (one connection for all warm requests; one secret read per
@@ -27,7 +29,7 @@ cache age).
     .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT] [--instructions]
 
 ``--against COMMIT`` adds the cold path of the function as it was at an earlier commit (its
-``lambda_src`` from git, compiled the same way), in the same interleaved runs. ``--instructions``
+``lambda_src`` from git, built into an asset the same way), in the same interleaved runs. ``--instructions``
 adds every cold path counted in machine instructions (``bench/instructions.py``: valgrind), a figure
 that machine noise does not move.
 """
@@ -197,7 +199,7 @@ def other_tree(commit: str, directory: Path) -> dict[str, str]:
             tar.extractall(directory, filter="data")
         else:  # our own commit's files, from git: nothing to filter out
             tar.extractall(directory)  # noqa: S202
-    return runs_from(closures.project(directory / "lambda_src"))
+    return runs_from(closures.project(directory / "lambda_src", build_root=directory / "build"))
 
 
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:

@@ -109,6 +109,14 @@ def test_the_asset_ships_no_aws_sdk_and_fits_its_size_budget(lambda_asset: Built
     assert zipped_size(lambda_asset.path) <= 7 * 1024 * 1024
 
 
+def test_the_asset_ships_no_character_detection_library(lambda_asset: BuiltAsset) -> None:
+    # requests runs without one (orders_api/startup.py): the function reads only JSON.
+    top_level = {path.name for path in lambda_asset.path.iterdir()}
+
+    assert {"requests", "urllib3", "idna", "certifi"} <= top_level
+    assert not top_level & {"charset_normalizer", "chardet"}
+
+
 def test_native_extensions_are_built_for_lambda_on_arm64(lambda_asset: BuiltAsset) -> None:
     [pydantic_core] = lambda_asset.path.glob("pydantic_core/_pydantic_core.cpython-314-*.so")
 

@@ -104,3 +104,44 @@ def test_a_collector_switched_off_before_stays_off(collector: list[str]) -> None
     with pytest.raises(ValueError, match="bad import"), startup.init_phase():
         raise ValueError("bad import")
     assert collector == ["disable", "lazy packages", "freeze", "disable", "lazy packages"]
+
+
+def test_without_character_detection_the_handler_starts_quietly_and_reads_json() -> None:
+    # As in the function's asset: neither chardet nor charset-normalizer can be imported. Warnings are
+    # errors here, so the one requests gives at import would fail the handler's import.
+    script = """
+import importlib.abc, json, sys
+
+class Missing(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("chardet", "charset_normalizer"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, Missing())
+import orders_api.handler
+import requests
+
+answers = []
+for content_type in ("application/json", "application/json; charset=utf-8", None):
+    response = requests.models.Response()
+    response._content = '{"productName": "th\\u00e9 vert"}'.encode()
+    if content_type:
+        response.headers["Content-Type"] = content_type
+    answers.append([response.json()["productName"], response.text])
+print(json.dumps({"detection": requests.compat.chardet is not None, "answers": answers}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-c", script],
+        env={**os.environ, "PYTHONPATH": str(REPO / "lambda_src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Warning" not in result.stderr
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["detection"] is False
+    assert [name for name, _ in outcome["answers"]] == ["th\u00e9 vert"] * 3
+    assert all(text == '{"productName": "th\u00e9 vert"}' for _, text in outcome["answers"])
