@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Hashable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TypeVar
 
@@ -74,9 +74,15 @@ def cold_paths(
     """Instructions of each probe's cold path, ``{key: (which, env)}``, less the interpreter's own."""
     jobs: dict[Key | None, tuple[str, Mapping[str, str]]] = {None: ("nothing", baseline_env)}
     jobs.update(probes.items())
+    counted: dict[Key | None, int] = {}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        counted = dict(
-            zip(jobs, pool.map(lambda job: count(job[0], job[1], cwd), jobs.values()), strict=True)
-        )
+        futures = {pool.submit(count, which, env, cwd): key for key, (which, env) in jobs.items()}
+        try:
+            for future in as_completed(futures):
+                counted[futures[future]] = future.result()
+        except BaseException:
+            # A probe failed: the ones not started yet never start (those running finish first).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     baseline = counted.pop(None)
     return {key: value - baseline for key, value in counted.items() if key is not None}

@@ -199,7 +199,7 @@ def other_tree(commit: str, directory: Path) -> dict[str, str]:
             tar.extractall(directory, filter="data")
         else:  # our own commit's files, from git: nothing to filter out
             tar.extractall(directory)  # noqa: S202
-    return runs_from(closures.project(directory / "lambda_src", build_root=directory / "build"))
+    return runs_from(closures.project(directory / "lambda_src", name="against"))
 
 
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
@@ -261,6 +261,7 @@ def main() -> None:
         help="also count each cold path's instructions with valgrind (deterministic; about two minutes)",
     )
     options = parser.parse_args()
+    closures.require_linux()
     if options.instructions:
         instructions.valgrind()  # missing: say so now, not after the timed runs
 
