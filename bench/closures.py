@@ -43,6 +43,18 @@ HOST = Target(
 )
 
 
+def probe_command(mode: str, which: str, *extra: str) -> list[str]:
+    """``bench/probe.py`` as every measurement runs it: ``python -S``, so that nothing but the closure
+    on ``PYTHONPATH`` (``runs_from``) can be imported."""
+    return [sys.executable, "-S", str(BENCH / "probe.py"), mode, which, *extra]
+
+
+def runs_from(closure: Path) -> dict[str, str]:
+    """The settings that make a probe import only from ``closure``, as Lambda imports from the
+    function's code directory."""
+    return {"PYTHONPATH": str(closure), "LAMBDA_TASK_ROOT": str(closure)}
+
+
 def require_linux() -> None:
     """Stop with a clear message where the closures could not run."""
     if platform.system() != "Linux":

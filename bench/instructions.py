@@ -20,13 +20,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Hashable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TypeVar
 
-PROBE = Path(__file__).resolve().parent / "probe.py"
+from closures import probe_command  # bench/closures.py, beside this module
+
 _COLLECTED = re.compile(r"Collected\s*:\s*(\d+)")
 Key = TypeVar("Key", bound=Hashable)
 
@@ -46,16 +46,7 @@ def count(which: str, env: Mapping[str, str], cwd: Path) -> int:
     """Instructions executed by a whole cold-path probe process of ``which`` (project, textbook,
     floor or nothing)."""
     result = subprocess.run(
-        [
-            valgrind(),
-            "--tool=callgrind",
-            f"--callgrind-out-file={os.devnull}",
-            sys.executable,
-            "-S",  # as bench/run.py runs every probe: only the closure on PYTHONPATH (bench/closures.py)
-            str(PROBE),
-            "cold",
-            which,
-        ],
+        [valgrind(), "--tool=callgrind", f"--callgrind-out-file={os.devnull}", *probe_command("cold", which)],
         env={**env, "PYTHONHASHSEED": "0"},
         capture_output=True,
         text=True,

@@ -173,12 +173,6 @@ def environment(
     return env
 
 
-def runs_from(closure: Path) -> dict[str, str]:
-    """The settings that make a probe (``python -S``) import only from ``closure``, as Lambda imports
-    from the function's code directory (``bench/closures.py``)."""
-    return {"PYTHONPATH": str(closure), "LAMBDA_TASK_ROOT": str(closure)}
-
-
 # What the stack sets for the project's function beyond the settings both handlers read.
 PROJECT_ONLY = {names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
 
@@ -199,12 +193,12 @@ def other_tree(commit: str, directory: Path) -> dict[str, str]:
             tar.extractall(directory, filter="data")
         else:  # our own commit's files, from git: nothing to filter out
             tar.extractall(directory)  # noqa: S202
-    return runs_from(closures.project(directory / "lambda_src", name="against"))
+    return closures.runs_from(closures.project(directory / "lambda_src", name="against"))
 
 
 def probe(mode: str, handler: str, env: dict[str, str], *extra: str) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, "-S", str(REPO / "bench" / "probe.py"), mode, handler, *extra],
+        closures.probe_command(mode, handler, *extra),
         env=env,
         capture_output=True,
         text=True,
@@ -278,8 +272,8 @@ def main() -> None:
     warm: dict[tuple[str, bool, str], dict[str, float]] = {}
     seen: dict[str, int] = {}
     closure = {
-        "project": runs_from(closures.project(REPO / "lambda_src")),
-        "textbook": runs_from(closures.textbook()),
+        "project": closures.runs_from(closures.project(REPO / "lambda_src")),
+        "textbook": closures.runs_from(closures.textbook()),
     }
     with stand_in(order_document(owner)) as origin, tempfile.TemporaryDirectory() as scratch:
         envs = {case: environment(origin, case[0], case[1], daemon.getsockname()[1], event) for case in cases}
@@ -311,45 +305,29 @@ def main() -> None:
         }
         # The other tree runs with the settings both handlers read; what its own stack added is unknown.
         against = None if options.against is None else other_tree(options.against, Path(scratch))
-        for _ in range(options.runs):
-            for api, tracing in cases:
-                for handler in HANDLERS:
-                    measured = probe("cold", handler, handler_envs[((api, tracing), handler)])
-                    cold.setdefault((api, tracing, handler), []).append(measured["cold_ms"])
-                    cold_cpu.setdefault((api, tracing, handler), []).append(measured["cold_cpu_ms"])
-            for floor, floor_env in floors.items():
-                cold.setdefault(("data", False, floor), []).append(
-                    probe("cold", "floor", floor_env)["cold_ms"]
-                )
-            if against is not None:
-                for tracing in (True, False):
-                    cold.setdefault(("data", tracing, "against"), []).append(
-                        probe("cold", "project", {**envs[("data", tracing)], **against})["cold_ms"]
-                    )
-            cold.setdefault(("data", True, "project, no byte code"), []).append(
-                probe("cold", "project", no_byte_code)["cold_ms"]
-            )
-        counted = (
-            instructions.cold_paths(
+        # Every cold probe, in the order the runs interleave them: key -> (what it imports, settings).
+        cold_probes: dict[tuple[str, bool, str], tuple[str, dict[str, str]]] = {
+            (api, tracing, handler): (handler, handler_envs[((api, tracing), handler)])
+            for api, tracing in cases
+            for handler in HANDLERS
+        }
+        cold_probes.update({("data", False, floor): ("floor", env) for floor, env in floors.items()})
+        if against is not None:
+            cold_probes.update(
                 {
-                    **{
-                        (api, tracing, handler): (handler, handler_envs[((api, tracing), handler)])
-                        for api, tracing in cases
-                        for handler in HANDLERS
-                    },
-                    **{("data", False, floor): ("floor", env) for floor, env in floors.items()},
-                    **(
-                        {}
-                        if against is None
-                        else {
-                            ("data", tracing, "against"): ("project", {**envs[("data", tracing)], **against})
-                            for tracing in (True, False)
-                        }
-                    ),
-                },
-                {**envs[("data", False)], **closure["project"]},
-                REPO,
+                    ("data", tracing, "against"): ("project", {**envs[("data", tracing)], **against})
+                    for tracing in (True, False)
+                }
             )
+        counted_probes = dict(cold_probes)  # the instruction counts leave out the one without byte code
+        cold_probes[("data", True, "project, no byte code")] = ("project", no_byte_code)
+        for _ in range(options.runs):
+            for key, (which, env) in cold_probes.items():
+                measured = probe("cold", which, env)
+                cold.setdefault(key, []).append(measured["cold_ms"])
+                cold_cpu.setdefault(key, []).append(measured["cold_cpu_ms"])
+        counted = (
+            instructions.cold_paths(counted_probes, {**envs[("data", False)], **closure["project"]}, REPO)
             if options.instructions
             else None
         )
