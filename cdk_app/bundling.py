@@ -127,25 +127,37 @@ class ByteCodeCompiler:
 def byte_code_compiler(target: Target) -> ByteCodeCompiler | None:
     """``python<major.minor>`` of the target from the PATH, or None (the asset then has no byte code).
 
-    Looked up once per process: every synth asks for each asset, and each answer asked an interpreter.
+    A command of that name that does not run, or runs another version (a pyenv shim for a version
+    that is installed but not selected answers with exit code 127), counts as none. Looked up once per
+    process: every synth asks for each asset, and each answer asked an interpreter.
     """
-    executable = shutil.which(f"python{target.python_version}")
-    if executable is None:
+    wanted = f"python{target.python_version}"
+    executable = shutil.which(wanted)
+    version = _version_of(executable) if executable is not None else ""
+    if executable is None or not version.startswith(f"{target.python_version}."):
+        found = "" if executable is None else f" ({executable} did not run as Python {target.python_version})"
         print(
-            f"note: no python{target.python_version} on the PATH: the function asset carries no byte code, "
+            f"note: no {wanted} on the PATH{found}: the function asset carries no byte code, "
             "so each cold start compiles the modules it imports",
             file=sys.stderr,
         )
         return None
-    version = subprocess.run(  # noqa: S603 - an interpreter found on the PATH, no shell
-        [executable, "-c", "import sys; print(sys.version.split()[0])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not version.startswith(f"{target.python_version}."):
-        return None
     return ByteCodeCompiler(executable, version)
+
+
+def _version_of(executable: str) -> str:
+    """The version an interpreter reports, or "" if it does not run."""
+    try:
+        result = subprocess.run(  # noqa: S603 - an interpreter found on the PATH, no shell
+            [executable, "-c", "import sys; print(sys.version.split()[0])"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
 
 
 def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROOT) -> BuiltAsset:

@@ -277,3 +277,30 @@ def test_without_an_interpreter_of_the_targets_version_there_is_no_byte_code(
 ) -> None:
     assert byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.99")) is None
     assert "no python3.99 on the PATH" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("version", "script"),
+    [
+        ("3.98", "#!/bin/sh\necho 'pyenv: python3.98: command not found' >&2\nexit 127\n"),  # pyenv's shim
+        ("3.97", "#!/bin/sh\necho 3.10.4\n"),  # another version under that name
+    ],
+)
+def test_an_interpreter_that_does_not_run_as_the_targets_version_counts_as_none(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    version: str,
+    script: str,
+) -> None:
+    # Given a python3.9x on the PATH that is not a working Python 3.9x (as a pyenv shim can be)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / f"python{version}"
+    fake.write_text(script)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    # Then the asset is built without byte code, with a note saying why, instead of failing the synth
+    assert byte_code_compiler(Target(pip_platform="manylinux2014_x86_64", python_version=version)) is None
+    assert f"{fake} did not run as Python {version}" in capsys.readouterr().err
