@@ -1,12 +1,13 @@
 """One measurement in a fresh interpreter, for ``bench/run.py``: a cold start, or a warm loop.
 
-    python bench/probe.py cold project|textbook|floor|nothing
+    python bench/probe.py cold project|textbook|floor|nothing|project-import
     python bench/probe.py warm project|textbook --calls 300 --blocks 15
 
 ``cold``: import the handler and answer the first ``GET /orders/<id>`` (the Lambda init phase plus the
 first invoke, store connection and secret read included); for ``floor`` (``bench/floor.py``), only the
-import of the libraries both handlers are built on; for ``nothing``, none (the interpreter's and this
-probe's own start-up, which ``bench/instructions.py`` subtracts). ``warm``: after a warm-up, blocks of calls
+import of the libraries both handlers are built on; for ``project-import``, only the import of the
+project's handler; for ``nothing``, none (the interpreter's and this probe's own start-up, which
+``bench/instructions.py`` subtracts). ``warm``: after a warm-up, blocks of calls
 of the handler (a new trace header for each, as in Lambda) interleaved with blocks of the same store
 request sent with a bare ``requests.Session`` as it comes, and with one that skips requests'
 per-request environment look-ups (the cheapest GET requests makes), each as the median time per
@@ -81,10 +82,12 @@ def main() -> None:
     mode, which = sys.argv[1], sys.argv[2]
     calls = int(sys.argv[sys.argv.index("--calls") + 1]) if "--calls" in sys.argv else 300
     blocks = int(sys.argv[sys.argv.index("--blocks") + 1]) if "--blocks" in sys.argv else 15
-    if which in ("floor", "nothing"):
+    if which in ("floor", "nothing", "project-import"):
         if which == "floor":
             sys.path.insert(0, os.path.dirname(__file__))
             import floor  # noqa: F401 - importing it is the measurement
+        elif which == "project-import":
+            load("project")
 
         report(
             {

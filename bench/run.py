@@ -173,6 +173,18 @@ def environment(
     return env
 
 
+# The project's cold path in steps, for --instructions: each adds its modules to the steps before it:
+# bench/floor.py's stages but its last, the lean floor, the project's import, then its first answer.
+FLOOR_STAGES = ("requests", "pydantic", "logger and metrics")
+ANATOMY = (
+    ("floor up to requests", "requests, and a Session"),
+    ("floor up to pydantic", "+ pydantic, and one model"),
+    ("floor up to logger and metrics", "+ Powertools' Logger and Metrics"),
+    ("lean floor", "+ Powertools' HTTP resolver with validation (the lean floor)"),
+    ("project import", "+ the project's own modules (the handler imported)"),
+    ("project", "+ the first GET answered (secret read, store call, routing)"),
+)
+
 # What the stack sets for the project's function beyond the settings both handlers read.
 PROJECT_ONLY = {names.PYDANTIC_DISABLE_PLUGINS: names.NO_PYDANTIC_PLUGINS}
 
@@ -320,6 +332,20 @@ def main() -> None:
                 }
             )
         counted_probes = dict(cold_probes)  # the instruction counts leave out the one without byte code
+        # Counted only: the project's cold path built up step by step, each step a probe (print_anatomy).
+        counted_probes.update(
+            {
+                ("data", False, f"floor up to {stage}"): (
+                    "floor",
+                    {**floors["lean floor"], "BENCH_FLOOR_UPTO": stage},
+                )
+                for stage in FLOOR_STAGES
+            }
+        )
+        counted_probes[("data", False, "project import")] = (
+            "project-import",
+            handler_envs[(("data", False), "project")],
+        )
         cold_probes[("data", True, "project, no byte code")] = ("project", no_byte_code)
         for _ in range(options.runs):
             for key, (which, env) in cold_probes.items():
@@ -451,6 +477,20 @@ def print_instructions(counted: dict[tuple[str, bool, str], int], against: str |
         print(
             f"  project at {against} / textbook (data API): {on:.3f} with tracing on, {off:.3f} with it off"
         )
+    print_anatomy(counted)
+
+
+def print_anatomy(counted: dict[tuple[str, bool, str], int]) -> None:
+    """Where the project's cold path goes: each step's instructions beyond the step before, and its
+    share of the textbook's cold path (the shares add up to the project's ratio)."""
+    textbook = counted[("data", False, "textbook")]
+    print("  the project's cold path step by step (data API, tracing off), each beyond the one before:")
+    before = 0
+    for step, title in ANATOMY:
+        total = counted[("data", False, step)]
+        print(f"    {title:<66} {(total - before) / 1e6:6.0f} M  {(total - before) / textbook:.3f}")
+        before = total
+    print(f"    {'= the project':<66} {before / 1e6:6.0f} M  {before / textbook:.3f} of the textbook")
 
 
 if __name__ == "__main__":

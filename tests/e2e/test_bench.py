@@ -84,6 +84,23 @@ def test_make_bench_counts_every_cold_path_in_instructions() -> None:
         re.MULTILINE,
     )
     assert others == ["libraries alone, imported as usual", "libraries alone, lean", f"project at {AGAINST}"]
+    # The project's cold path step by step: the libraries in the order imported, then its own modules,
+    # then its first answer; the steps add up to the whole, whose share is the data API's ratio.
+    steps = re.findall(r"^    (.+?) +(-?\d+) M  (-?\d\.\d{3})$", block, re.MULTILINE)
+    assert [title.split(" (")[0] for title, _, _ in steps] == [
+        "requests, and a Session",
+        "+ pydantic, and one model",
+        "+ Powertools' Logger and Metrics",
+        "+ Powertools' HTTP resolver with validation",
+        "+ the project's own modules",
+        "+ the first GET answered",
+    ]
+    whole = re.search(r"^    = the project +(\d+) M  (\d\.\d{3}) of the textbook$", block, re.MULTILINE)
+    assert whole is not None
+    data_off = float(apis[0][2])
+    assert float(whole.group(2)) == data_off
+    assert abs(sum(float(share) for _, _, share in steps) - data_off) < 0.004  # six roundings
+    assert abs(sum(int(m) for _, m, _ in steps) - int(whole.group(1))) <= 3
 
 
 def test_bench_instructions_says_what_to_install_without_valgrind(tmp_path: Path) -> None:
