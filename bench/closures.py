@@ -31,22 +31,58 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from cdk_app.bundling import BUILD_ROOT, Target, build_function_asset, byte_code_compiler
 
 BENCH = Path(__file__).resolve().parent
 TEXTBOOK_REQUIREMENTS = BENCH / "textbook-requirements.txt"
 ROOT = BUILD_ROOT.parent / "bench"
-HOST = Target(
-    pip_platform=f"manylinux2014_{platform.machine()}",
-    python_version=f"{sys.version_info.major}.{sys.version_info.minor}",
-)
+
+
+class Interpreter(NamedTuple):
+    """The Python every probe runs with (``make bench BENCH_ARGS="--python python3.14"``): by default
+    the one running the bench; another one of any version, to measure on Lambda's."""
+
+    executable: str
+    version: str  # as it reports it, e.g. 3.13.0
+
+    @property
+    def target(self) -> Target:
+        """The closures it runs from: Linux wheels for its version and this machine."""
+        major, minor = self.version.split(".")[:2]
+        return Target(pip_platform=f"manylinux2014_{platform.machine()}", python_version=f"{major}.{minor}")
+
+
+PYTHON = Interpreter(sys.executable, sys.version.split()[0])
+
+
+def use(executable: str) -> Interpreter:
+    """Run every probe with ``executable`` from now on; a clear exit if it is not a Python that runs."""
+    global PYTHON
+    found = shutil.which(executable)
+    try:
+        reported = subprocess.run(  # the interpreter the developer asked for, no shell
+            [found or executable, "-c", "import sys; print(sys.version.split()[0])"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SystemExit(f"--python {executable}: cannot run it ({error})") from None
+    if reported.returncode != 0 or not reported.stdout.strip():
+        raise SystemExit(
+            f"--python {executable}: it did not run as Python:\n{reported.stderr.strip()[-1000:]}"
+        )
+    PYTHON = Interpreter(found or executable, reported.stdout.strip())
+    return PYTHON
 
 
 def probe_command(mode: str, which: str, *extra: str) -> list[str]:
     """``bench/probe.py`` as every measurement runs it: ``python -S``, so that nothing but the closure
     on ``PYTHONPATH`` (``runs_from``) can be imported."""
-    return [sys.executable, "-S", str(BENCH / "probe.py"), mode, which, *extra]
+    return [PYTHON.executable, "-S", str(BENCH / "probe.py"), mode, which, *extra]
 
 
 def runs_from(closure: Path) -> dict[str, str]:
@@ -69,18 +105,22 @@ def project(source_dir: Path, name: str = "project") -> Path:
 
     Each ``name`` (the working tree's, an ``--against`` tree's) has a build directory of its own below
     ``.build/bench/``, since a build keeps one asset per target."""
-    asset = build_function_asset(HOST, source_dir, ROOT / name).path
-    if byte_code_compiler(HOST) is None:
-        # No python3.X on the PATH to compile it as the asset build does: this interpreter does it. The
-        # asset is the bench's own, never deployed, and its byte code files are its own (not links).
+    target = PYTHON.target
+    asset = build_function_asset(target, source_dir, ROOT / name).path
+    compiler = byte_code_compiler(target)
+    if compiler is None or compiler.version != PYTHON.version:
+        # No python3.X on the PATH to compile it as the asset build does, or another release of it: the
+        # probes' interpreter does it. The asset is the bench's own, never deployed, and its byte code
+        # files are its own (not links).
         _compile(asset)
     return asset
 
 
 def textbook() -> Path:
     """The textbook handler's closure, installed once per requirements file and Python version."""
-    key = hashlib.sha256(TEXTBOOK_REQUIREMENTS.read_bytes() + HOST.label.encode()).hexdigest()[:16]
-    directory = ROOT / "textbook" / f"{HOST.label}-{key}"
+    label = PYTHON.target.label
+    key = hashlib.sha256(TEXTBOOK_REQUIREMENTS.read_bytes() + label.encode()).hexdigest()[:16]
+    directory = ROOT / "textbook" / f"{label}-{key}"
     if directory.is_dir():
         return directory
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -95,15 +135,19 @@ def textbook() -> Path:
             raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    for older in directory.parent.glob(f"{HOST.label}-*"):
+    for older in directory.parent.glob(f"{label}-*"):
         if older != directory:
             shutil.rmtree(older, ignore_errors=True)
     return directory
 
 
 def _install_textbook(scratch: Path) -> None:
+    # This interpreter's pip installs for the probes' one, as the function asset is built for Lambda's.
+    target = PYTHON.target
     command = [
         sys.executable, "-m", "pip", "install", "--no-deps", "--only-binary=:all:",
+        "--platform", target.pip_platform, "--implementation", "cp",
+        "--python-version", target.python_version,
         "--target", str(scratch), "--requirement", str(TEXTBOOK_REQUIREMENTS),
         "--disable-pip-version-check", "--no-input", "--quiet",
     ]  # fmt: skip
@@ -114,7 +158,7 @@ def _install_textbook(scratch: Path) -> None:
 
 
 def _compile(directory: Path) -> None:
-    command = [sys.executable, "-m", "compileall", "-q", "-j", "0", str(directory)]
+    command = [PYTHON.executable, "-m", "compileall", "-q", "-j", "0", str(directory)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"could not compile the modules below {directory}:\n{result.stdout[-3000:]}")

@@ -27,21 +27,23 @@ saw: TCP connections and secret reads (one connection for all warm requests; one
 cache age).
 
     .venv/bin/python bench/run.py [--runs 7] [--calls 300] [--blocks 15] [--against COMMIT] [--instructions]
+                                  [--python EXECUTABLE]
 
 ``--against COMMIT`` adds the cold path of the function as it was at an earlier commit (its
 ``lambda_src`` from git, built into an asset the same way), in the same interleaved runs. ``--instructions``
 adds every cold path counted in machine instructions (``bench/instructions.py``: valgrind), a figure
-that machine noise does not move.
+that machine noise does not move. ``--python`` runs every probe with another interpreter (closures built
+for its version), such as Lambda's ``python3.14``.
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
 import copy
 import io
 import json
 import os
+import platform
 import shutil
 import socket
 import statistics
@@ -240,12 +242,14 @@ def compile_byte_code() -> None:
     """Write byte code for the modules of ``bench/`` (the textbook handler, the probe, the floor).
 
     The project runs from its asset, which carries byte code as the deployed one does, and pip compiles
-    the textbook's libraries; but the textbook's own module is read from source here. Where
+    the textbook's libraries; but the textbook's own module is read from source here. Compiled by the
+    probes' interpreter (``--python``), whose byte code it is. Where
     ``PYTHONDONTWRITEBYTECODE`` is set (as on some CI machines) every cold run would compile it again.
     Timestamp-checked ``__pycache__`` files, as Python writes them itself: an edit is never hidden by a
     stale file.
     """
-    if not compileall.compile_dir(REPO / "bench", quiet=1, workers=0):
+    command = [closures.PYTHON.executable, "-m", "compileall", "-q", "-j", "0", str(REPO / "bench")]
+    if subprocess.run(command, capture_output=True, check=False).returncode != 0:
         raise SystemExit(f"could not compile the modules below {REPO / 'bench'}")
 
 
@@ -266,8 +270,15 @@ def main() -> None:
         action="store_true",
         help="also count each cold path's instructions with valgrind (deterministic; about two minutes)",
     )
+    parser.add_argument(
+        "--python",
+        metavar="EXECUTABLE",
+        help="run every probe with this interpreter (e.g. Lambda's python3.14), not the bench's own",
+    )
     options = parser.parse_args()
     closures.require_linux()
+    if options.python is not None:
+        closures.use(options.python)
     if options.instructions:
         instructions.valgrind()  # missing: say so now, not after the timed runs
 
@@ -440,9 +451,10 @@ def main() -> None:
         f"without byte code: {source_only:.0f} ms, {source_only / compiled:.2f}x the cold path with it"
     )
     print(f"function asset, zipped as the CDK CLI ships it: {asset_megabytes():.1f} MB")
-    python = sys.version.split()[0]
+    python = closures.PYTHON.version
     print(
-        f"\n{options.runs} cold runs per case, interleaved; Python {python}; {os.cpu_count()} CPUs;\n"
+        f"\n{options.runs} cold runs per case, interleaved; Python {python} on {platform.machine()}; "
+        f"{os.cpu_count()} CPUs;\n"
         f"each handler with python -S and only its own packages (bench/closures.py): the project's asset "
         f"for this machine ({packages(closure['project'])} packages), the textbook's "
         f"{closures.TEXTBOOK_REQUIREMENTS.name} ({packages(closure['textbook'])})"

@@ -5,6 +5,7 @@ and reported, never tested."""
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -35,8 +36,9 @@ def _make_bench(arguments: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_asset_size() -> None:
-    # --against: the function as committed, beside the working tree.
-    result = _make_bench(f"--runs 1 --calls 5 --blocks 1 --against {AGAINST}")
+    # --against: the function as committed, beside the working tree. --python: the probes' interpreter
+    # named explicitly (the GitHub workflow names Lambda's python3.14).
+    result = _make_bench(f"--runs 1 --calls 5 --blocks 1 --against {AGAINST} --python {sys.executable}")
 
     # store API, tracing, cold ms (project, textbook), cold ratios (time, CPU), warm ratios (2 x 2)
     rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){8}$", result.stdout, re.MULTILINE)
@@ -56,6 +58,8 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
     )
     assert re.search(r"without byte code: \d+ ms, [\d.]+x the cold path with it", result.stdout)
     assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
+    version, machine = sys.version.split()[0], platform.machine()
+    assert f"interleaved; Python {version} on {machine}; " in result.stdout
     # Each handler ran from its own deployment's packages, not from this virtualenv (bench/closures.py).
     assert re.search(
         r"python -S and only its own packages \(bench/closures.py\): the project's asset for this machine "
@@ -117,6 +121,26 @@ def test_bench_instructions_says_what_to_install_without_valgrind(tmp_path: Path
 
     assert result.returncode != 0
     assert "apt-get install valgrind" in result.stderr
+
+
+def test_bench_python_says_so_when_the_interpreter_does_not_run(tmp_path: Path) -> None:
+    # A pyenv shim of a version that is not selected exits 127: the bench stops at once and says why.
+    shim = tmp_path / "python3.99"
+    shim.write_text("#!/bin/sh\necho 'pyenv: python3.99: command not found' >&2\nexit 127\n")
+    shim.chmod(0o755)
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "run.py"), "--python", str(shim)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert f"--python {shim}: it did not run as Python" in result.stderr
+    assert "command not found" in result.stderr
 
 
 def _pins(path: Path) -> dict[str, str]:
