@@ -133,20 +133,23 @@ def byte_code_compiler(target: Target) -> ByteCodeCompiler | None:
     """
     wanted = f"python{target.python_version}"
     executable = shutil.which(wanted)
-    version = _version_of(executable) if executable is not None else ""
-    if executable is None or not version.startswith(f"{target.python_version}."):
-        found = "" if executable is None else f" ({executable} did not run as Python {target.python_version})"
-        print(
-            f"note: no {wanted} on the PATH{found}: the function asset carries no byte code, "
-            "so each cold start compiles the modules it imports",
-            file=sys.stderr,
-        )
-        return None
-    return ByteCodeCompiler(executable, version)
+    if executable is None:
+        why = f"no {wanted} on the PATH"
+    else:
+        version, failure = _version_of(executable)
+        if version.startswith(f"{target.python_version}."):
+            return ByteCodeCompiler(executable, version)
+        why = f"{executable} {failure or f'is Python {version}'}"
+    print(
+        f"note: {why}: the function asset carries no byte code, so each cold start compiles the modules "
+        "it imports",
+        file=sys.stderr,
+    )
+    return None
 
 
-def _version_of(executable: str) -> str:
-    """The version an interpreter reports, or "" if it does not run."""
+def _version_of(executable: str) -> tuple[str, str]:
+    """The version an interpreter reports, or "" and why it reported none."""
     try:
         result = subprocess.run(  # noqa: S603 - an interpreter found on the PATH, no shell
             [executable, "-c", "import sys; print(sys.version.split()[0])"],
@@ -155,9 +158,11 @@ def _version_of(executable: str) -> str:
             check=False,
             timeout=60,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return result.stdout.strip() if result.returncode == 0 else ""
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return "", f"did not run ({type(error).__name__})"
+    if result.returncode != 0:
+        return "", f"did not run (exit code {result.returncode})"
+    return result.stdout.strip(), ""
 
 
 def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROOT) -> BuiltAsset:

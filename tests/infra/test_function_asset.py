@@ -262,6 +262,7 @@ def test_with_an_interpreter_of_the_targets_version_every_module_gets_hash_based
     (package / "module.py").write_text("ANSWER = 42\n")
 
     # When the directory is compiled as an asset would be
+    byte_code_compiler.cache_clear()  # looked up once per process
     compiler = byte_code_compiler(target)
     assert compiler is not None
     compiler.compile(tmp_path / "src")
@@ -275,15 +276,21 @@ def test_with_an_interpreter_of_the_targets_version_every_module_gets_hash_based
 def test_without_an_interpreter_of_the_targets_version_there_is_no_byte_code(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    byte_code_compiler.cache_clear()  # looked up once per process
     assert byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.99")) is None
     assert "no python3.99 on the PATH" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
-    ("version", "script"),
+    ("version", "script", "why"),
     [
-        ("3.98", "#!/bin/sh\necho 'pyenv: python3.98: command not found' >&2\nexit 127\n"),  # pyenv's shim
-        ("3.97", "#!/bin/sh\necho 3.10.4\n"),  # another version under that name
+        # pyenv's shim of a version installed but not selected
+        (
+            "3.98",
+            "#!/bin/sh\necho 'pyenv: python3.98: command not found' >&2\nexit 127\n",
+            "did not run (exit code 127)",
+        ),
+        ("3.97", "#!/bin/sh\necho 3.10.4\n", "is Python 3.10.4"),  # another version under that name
     ],
 )
 def test_an_interpreter_that_does_not_run_as_the_targets_version_counts_as_none(
@@ -292,6 +299,7 @@ def test_an_interpreter_that_does_not_run_as_the_targets_version_counts_as_none(
     capsys: pytest.CaptureFixture[str],
     version: str,
     script: str,
+    why: str,
 ) -> None:
     # Given a python3.9x on the PATH that is not a working Python 3.9x (as a pyenv shim can be)
     bin_dir = tmp_path / "bin"
@@ -302,5 +310,6 @@ def test_an_interpreter_that_does_not_run_as_the_targets_version_counts_as_none(
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
 
     # Then the asset is built without byte code, with a note saying why, instead of failing the synth
+    byte_code_compiler.cache_clear()  # looked up once per process
     assert byte_code_compiler(Target(pip_platform="manylinux2014_x86_64", python_version=version)) is None
-    assert f"{fake} did not run as Python {version}" in capsys.readouterr().err
+    assert f"note: {fake} {why}: the function asset carries no byte code" in capsys.readouterr().err
