@@ -25,6 +25,7 @@ closures are made of Linux wheels (``manylinux``), as Lambda's are.
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import shutil
 import subprocess
@@ -57,25 +58,34 @@ class Interpreter(NamedTuple):
 PYTHON = Interpreter(sys.executable, sys.version.split()[0])
 
 
+# What --python accepts: a CPython the function's libraries support.
+OLDEST = (3, 10)
+_REPORT = "import sys; print(sys.implementation.name, sys.version.split()[0])"
+
+
 def use(executable: str) -> Interpreter:
-    """Run every probe with ``executable`` from now on; a clear exit if it is not a Python that runs."""
+    """Run every probe with ``executable`` from now on; a clear exit if it is not a CPython of at least
+    ``OLDEST`` that runs."""
     global PYTHON
-    found = shutil.which(executable)
+    path = os.path.abspath(shutil.which(executable) or executable)  # the probes run in another directory
     try:
         reported = subprocess.run(  # the interpreter the developer asked for, no shell
-            [found or executable, "-c", "import sys; print(sys.version.split()[0])"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
+            [path, "-c", _REPORT], capture_output=True, text=True, check=False, timeout=60
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise SystemExit(f"--python {executable}: cannot run it ({error})") from None
-    if reported.returncode != 0 or not reported.stdout.strip():
+    if reported.returncode != 0:
         raise SystemExit(
             f"--python {executable}: it did not run as Python:\n{reported.stderr.strip()[-1000:]}"
         )
-    PYTHON = Interpreter(found or executable, reported.stdout.strip())
+    implementation, _, version = reported.stdout.strip().partition(" ")
+    numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    if implementation != "cpython" or len(numbers) != 2 or numbers < OLDEST:
+        raise SystemExit(
+            f"--python {executable}: the bench needs CPython {'.'.join(map(str, OLDEST))} or later, "
+            f"and it reports {reported.stdout.strip()!r}"
+        )
+    PYTHON = Interpreter(path, version)
     return PYTHON
 
 
@@ -116,10 +126,15 @@ def project(source_dir: Path, name: str = "project") -> Path:
     return asset
 
 
+# Changes when the way the textbook's closure is installed changes, so that an older one is not reused.
+_TEXTBOOK_FORMAT = "2: pip --platform --python-version --no-compile, then compileall by the probes' Python"
+
+
 def textbook() -> Path:
     """The textbook handler's closure, installed once per requirements file and Python version."""
     label = PYTHON.target.label
-    key = hashlib.sha256(TEXTBOOK_REQUIREMENTS.read_bytes() + label.encode()).hexdigest()[:16]
+    inputs = TEXTBOOK_REQUIREMENTS.read_bytes() + label.encode() + _TEXTBOOK_FORMAT.encode()
+    key = hashlib.sha256(inputs).hexdigest()[:16]
     directory = ROOT / "textbook" / f"{label}-{key}"
     if directory.is_dir():
         return directory
@@ -142,12 +157,13 @@ def textbook() -> Path:
 
 
 def _install_textbook(scratch: Path) -> None:
-    # This interpreter's pip installs for the probes' one, as the function asset is built for Lambda's.
+    # This interpreter's pip installs for the probes' one, as the function asset is built for Lambda's;
+    # the probes' interpreter compiles the byte code (pip would write its own, for the wrong version).
     target = PYTHON.target
     command = [
         sys.executable, "-m", "pip", "install", "--no-deps", "--only-binary=:all:",
         "--platform", target.pip_platform, "--implementation", "cp",
-        "--python-version", target.python_version,
+        "--python-version", target.python_version, "--no-compile",
         "--target", str(scratch), "--requirement", str(TEXTBOOK_REQUIREMENTS),
         "--disable-pip-version-check", "--no-input", "--quiet",
     ]  # fmt: skip

@@ -44,7 +44,7 @@ def valgrind() -> str:
 
 def count(which: str, env: Mapping[str, str], cwd: Path) -> int:
     """Instructions executed by a whole cold-path probe process of ``which`` (project, textbook,
-    floor or nothing)."""
+    floor, project-import or nothing)."""
     result = subprocess.run(
         [valgrind(), "--tool=callgrind", f"--callgrind-out-file={os.devnull}", *probe_command("cold", which)],
         env={**env, "PYTHONHASHSEED": "0"},

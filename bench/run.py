@@ -241,16 +241,17 @@ def asset_megabytes() -> float:
 def compile_byte_code() -> None:
     """Write byte code for the modules of ``bench/`` (the textbook handler, the probe, the floor).
 
-    The project runs from its asset, which carries byte code as the deployed one does, and pip compiles
-    the textbook's libraries; but the textbook's own module is read from source here. Compiled by the
-    probes' interpreter (``--python``), whose byte code it is. Where
+    The project runs from its asset, which carries byte code as the deployed one does, and the
+    textbook's libraries are compiled when installed (``bench/closures.py``); but the textbook's own
+    module is read from source here. Compiled by the probes' interpreter (``--python``). Where
     ``PYTHONDONTWRITEBYTECODE`` is set (as on some CI machines) every cold run would compile it again.
     Timestamp-checked ``__pycache__`` files, as Python writes them itself: an edit is never hidden by a
     stale file.
     """
     command = [closures.PYTHON.executable, "-m", "compileall", "-q", "-j", "0", str(REPO / "bench")]
-    if subprocess.run(command, capture_output=True, check=False).returncode != 0:
-        raise SystemExit(f"could not compile the modules below {REPO / 'bench'}")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"could not compile the modules below {REPO / 'bench'}:\n{result.stdout[-3000:]}")
 
 
 def main() -> None:
@@ -268,7 +269,7 @@ def main() -> None:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="also count each cold path's instructions with valgrind (deterministic; about two minutes)",
+        help="also count each cold path's instructions with valgrind (deterministic; about three minutes)",
     )
     parser.add_argument(
         "--python",

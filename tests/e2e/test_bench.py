@@ -35,10 +35,17 @@ def _make_bench(arguments: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_asset_size() -> None:
+def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_asset_size(
+    tmp_path: Path,
+) -> None:
     # --against: the function as committed, beside the working tree. --python: the probes' interpreter
-    # named explicitly (the GitHub workflow names Lambda's python3.14).
-    result = _make_bench(f"--runs 1 --calls 5 --blocks 1 --against {AGAINST} --python {sys.executable}")
+    # (the GitHub workflow names Lambda's python3.14); here this one, behind a script that logs each run.
+    runs = tmp_path / "runs.log"
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\necho "$*" >> "{runs}"\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+
+    result = _make_bench(f"--runs 1 --calls 5 --blocks 1 --against {AGAINST} --python {python}")
 
     # store API, tracing, cold ms (project, textbook), cold ratios (time, CPU), warm ratios (2 x 2)
     rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){8}$", result.stdout, re.MULTILINE)
@@ -60,6 +67,14 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
     assert re.search(r"function asset, zipped as the CDK CLI ships it: \d+\.\d MB", result.stdout)
     version, machine = sys.version.split()[0], platform.machine()
     assert f"interleaved; Python {version} on {machine}; " in result.stdout
+    # Every probe ran with the interpreter named: a warm one for each handler in each case, and cold ones.
+    probes = [
+        line.split("probe.py ", 1)[1].split()[:2]
+        for line in runs.read_text().splitlines()
+        if "probe.py" in line
+    ]
+    assert sorted(which for mode, which in probes if mode == "warm") == ["project"] * 4 + ["textbook"] * 4
+    assert {which for mode, which in probes if mode == "cold"} == {"project", "textbook", "floor"}
     # Each handler ran from its own deployment's packages, not from this virtualenv (bench/closures.py).
     assert re.search(
         r"python -S and only its own packages \(bench/closures.py\): the project's asset for this machine "
