@@ -74,17 +74,15 @@ def use(executable: str) -> Interpreter:
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise SystemExit(f"--python {executable}: cannot run it ({error})") from None
+    needed = f"the bench needs CPython {'.'.join(map(str, OLDEST))} or later"
     if reported.returncode != 0:
         raise SystemExit(
-            f"--python {executable}: it did not run as Python:\n{reported.stderr.strip()[-1000:]}"
+            f"--python {executable}: it did not run as Python ({needed}):\n{reported.stderr.strip()[-1000:]}"
         )
     implementation, _, version = reported.stdout.strip().partition(" ")
     numbers = tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
     if implementation != "cpython" or len(numbers) != 2 or numbers < OLDEST:
-        raise SystemExit(
-            f"--python {executable}: the bench needs CPython {'.'.join(map(str, OLDEST))} or later, "
-            f"and it reports {reported.stdout.strip()!r}"
-        )
+        raise SystemExit(f"--python {executable}: {needed}, and it reports {reported.stdout.strip()!r}")
     PYTHON = Interpreter(path, version)
     return PYTHON
 

@@ -154,7 +154,9 @@ def test_bench_python_says_so_when_the_interpreter_does_not_run(tmp_path: Path) 
     )
 
     assert result.returncode != 0
-    assert f"--python {shim}: it did not run as Python" in result.stderr
+    assert (
+        f"--python {shim}: it did not run as Python (the bench needs CPython 3.10 or later)" in result.stderr
+    )
     assert "command not found" in result.stderr
 
 
