@@ -121,6 +121,7 @@ def project(source_dir: Path, name: str = "project") -> Path:
         # probes' interpreter does it. The asset is the bench's own, never deployed, and its byte code
         # files are its own (not links).
         _compile(asset)
+        print(f"bench: its own copy of the function asset compiled by {PYTHON.executable}", file=sys.stderr)
     return asset
 
 
