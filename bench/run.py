@@ -175,13 +175,23 @@ def environment(
     return env
 
 
-# The project's cold path in steps, for --instructions: each adds its modules to the steps before it:
-# bench/floor.py's stages but its last, the lean floor, the project's import, then its first answer.
-FLOOR_STAGES = ("requests", "pydantic", "logger and metrics")
+# The project's cold path in steps, for --instructions, each adding its modules to the steps before:
+# bench/floor.py's stages but its last (a probe each), the lean floor, the project's import, its first
+# answer. Keyed like the cold probes' third part.
+FLOOR_STEPS = (
+    ("requests", "requests, and a Session"),
+    ("pydantic", "+ pydantic, and one model"),
+    ("logger and metrics", "+ Powertools' Logger and Metrics"),
+)
+
+
+def floor_up_to(stage: str) -> str:
+    """The key of the lean floor's probe that stops after ``stage``."""
+    return f"floor up to {stage}"
+
+
 ANATOMY = (
-    ("floor up to requests", "requests, and a Session"),
-    ("floor up to pydantic", "+ pydantic, and one model"),
-    ("floor up to logger and metrics", "+ Powertools' Logger and Metrics"),
+    *((floor_up_to(stage), title) for stage, title in FLOOR_STEPS),
     ("lean floor", "+ Powertools' HTTP resolver with validation (the lean floor)"),
     ("project import", "+ the project's own modules (the handler imported)"),
     ("project", "+ the first GET answered (secret read, store call, routing)"),
@@ -347,11 +357,11 @@ def main() -> None:
         # Counted only: the project's cold path built up step by step, each step a probe (print_anatomy).
         counted_probes.update(
             {
-                ("data", False, f"floor up to {stage}"): (
+                ("data", False, floor_up_to(stage)): (
                     "floor",
                     {**floors["lean floor"], "BENCH_FLOOR_UPTO": stage},
                 )
-                for stage in FLOOR_STAGES
+                for stage, _ in FLOOR_STEPS
             }
         )
         counted_probes[("data", False, "project import")] = (
