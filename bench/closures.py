@@ -120,7 +120,7 @@ def project(source_dir: Path, name: str = "project") -> Path:
         # No python3.X on the PATH to compile it as the asset build does, or another release of it: the
         # probes' interpreter does it. The asset is the bench's own, never deployed, and its byte code
         # files are its own (not links).
-        _compile(asset)
+        compile_tree(asset)
         print(f"bench: its own copy of the function asset compiled by {PYTHON.executable}", file=sys.stderr)
     return asset
 
@@ -169,10 +169,12 @@ def _install_textbook(scratch: Path) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"pip could not install {TEXTBOOK_REQUIREMENTS}:\n{result.stderr.strip()[-3000:]}")
-    _compile(scratch)
+    compile_tree(scratch)
 
 
-def _compile(directory: Path) -> None:
+def compile_tree(directory: Path) -> None:
+    """Byte code for every module below ``directory``, written by the probes' interpreter (timestamp
+    checked, as Python writes it itself)."""
     command = [PYTHON.executable, "-m", "compileall", "-q", "-j", "0", str(directory)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

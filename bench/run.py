@@ -258,10 +258,7 @@ def compile_byte_code() -> None:
     Timestamp-checked ``__pycache__`` files, as Python writes them itself: an edit is never hidden by a
     stale file.
     """
-    command = [closures.PYTHON.executable, "-m", "compileall", "-q", "-j", "0", str(REPO / "bench")]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise SystemExit(f"could not compile the modules below {REPO / 'bench'}:\n{result.stdout[-3000:]}")
+    closures.compile_tree(REPO / "bench")
 
 
 def main() -> None:
