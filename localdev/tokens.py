@@ -42,6 +42,20 @@ class Refused:
     message: str
 
 
+def as_api_gateway_hands_them(claims: dict[str, Any]) -> dict[str, str]:
+    """A token's claims as an HTTP API (payload 2.0) gives them to the function: every value a string,
+    a list as its items in brackets, space-separated (``["a", "b"]`` becomes ``"[a b]"``)."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, list):
+            return f"[{' '.join(text(item) for item in value)}]"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    return {name: text(value) for name, value in claims.items()}
+
+
 class LocalIssuer:
     """Issues and checks the local tokens of one data directory."""
 
@@ -86,7 +100,7 @@ class LocalIssuer:
         needed = "orders/read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "orders/write"
         if needed not in scopes:
             return Refused(403, "Forbidden")
-        return {"jwt": {"claims": claims, "scopes": scopes}}
+        return {"jwt": {"claims": as_api_gateway_hands_them(claims), "scopes": scopes}}
 
     def _key(self) -> str:
         if not self._key_file.exists():

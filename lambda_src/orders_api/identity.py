@@ -148,10 +148,16 @@ def _scopes(jwt: Mapping[str, Any]) -> set[str]:
     for name in ("scope", "scp"):  # "scp": Okta's and Entra ID's name, a string or a list
         claim = claims.get(name)
         if isinstance(claim, str):
-            scopes |= set(claim.split())
+            scopes |= set(_unbracketed(claim).split())
         elif isinstance(claim, list):
             scopes |= {str(item) for item in claim}
     return scopes
+
+
+def _unbracketed(claim: str) -> str:
+    # API Gateway hands every claim over as a string: a list claim (Okta's "scp": ["a", "b"]) as "[a b]".
+    text = claim.strip()
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -169,3 +169,20 @@ def test_the_admin_scope_may_come_as_scp_too() -> None:
     claims = {"iss": "https://okta.example.com/", "sub": "svc", "scp": ["orders/read", "orders/admin"]}
 
     assert caller_of(with_jwt(claims), "jwt").admin is True
+
+
+@pytest.mark.parametrize(
+    "scp", ["[orders/admin orders/read]", "[orders/read orders/admin]", "[orders/admin]"]
+)
+def test_a_list_claim_as_api_gateway_hands_it_over_still_names_the_admin_scope(scp: str) -> None:
+    # Given a token whose "scp" is a JSON list, which HTTP API payload 2.0 flattens to "[a b]"
+    claims = {"iss": "https://okta.example.com/", "sub": "svc", "scp": scp}
+
+    # Then its admin scope is recognised wherever it stands in the list
+    assert caller_of(with_jwt(claims), "jwt").admin is True
+
+
+def test_brackets_do_not_make_a_scope_out_of_something_else() -> None:
+    claims = {"iss": "https://okta.example.com/", "sub": "svc", "scp": "[orders/read orders/administrator]"}
+
+    assert caller_of(with_jwt(claims), "jwt").admin is False

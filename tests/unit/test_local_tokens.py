@@ -100,3 +100,23 @@ def test_a_short_key_file_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="no usable key"):
         LocalIssuer(tmp_path).issue("alice")
+
+
+def test_the_function_gets_the_claims_as_api_gateway_hands_them_over(
+    issuer: LocalIssuer, tmp_path: Path
+) -> None:
+    # Given a token with a number claim and a list claim
+    issuer.issue("prime-the-key")
+    key = (tmp_path / "jwt-key").read_text().strip()
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "svc", "exp": 2**40, "scope": "orders/read"}
+    token = jwt.encode({**claims, "scp": ["orders/read", "orders/admin"]}, key, "HS256")
+
+    # When make run lets it through
+    verdict = issuer.authorize("GET", f"Bearer {token}")
+
+    # Then the function sees strings only, a list in brackets, as behind a deployed HTTP API
+    assert isinstance(verdict, dict)
+    handed = verdict["jwt"]["claims"]
+    assert handed["exp"] == str(2**40)
+    assert handed["scp"] == "[orders/read orders/admin]"
+    assert caller_of({"requestContext": {"authorizer": verdict}}, "jwt").admin is True
