@@ -56,6 +56,7 @@ class ConfigurationError(OrdersError):
     The message is for the operator's log; callers get only ``public_message`` and the request id.
     """
 
+    status_code = 500
     public_message = "The service is misconfigured."
 
 

@@ -143,7 +143,7 @@ def _store_failed(error: errors.StoreError) -> Response[Any]:
 @app.exception_handler(errors.ConfigurationError)
 def _misconfigured(error: errors.ConfigurationError) -> Response[Any]:
     logger.error("Service misconfigured", error=str(error), causes=_causes(error))
-    return _error(500, f"{error.public_message} {SEE_LOG}")
+    return _error(error.status_code, f"{error.public_message} {SEE_LOG}")
 
 
 def _causes(error: BaseException) -> list[str]:

@@ -172,7 +172,7 @@ class Subsegment(BaseSegment):
             return
         status = getattr(exception, "status_code", None)
         if isinstance(exception, OrdersError) and not isinstance(status, int):
-            self.error = True  # a refusal the service answers with a 4xx
+            self.error = True  # a refusal the service answers with a 4xx; failures carry a 5xx status_code
         else:
             self.fault = True
         frames = traceback.extract_tb(exception.__traceback__)[-MAX_STACK_FRAMES:]

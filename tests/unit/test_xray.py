@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Tracer
 
-from orders_api.errors import OrderNotFound, StoreUnavailable
+from orders_api.errors import ConfigurationError, OrderNotFound, StoreUnavailable
 from orders_api.xray import MAX_DATAGRAM_BYTES, daemon_address, parse_trace_header
 from tests.xray_capture import LAMBDA_SEGMENT, NOT_SAMPLED, TRACE_ROOT, daemon_and_provider
 
@@ -145,6 +145,18 @@ def test_a_refusal_is_an_error_with_its_message_a_failure_a_fault_and_other_mess
     assert unexpected["fault"] is True
     assert "message" not in unexpected["cause"]["exceptions"][0]
     assert "s3" not in json.dumps(unexpected)
+
+
+def test_a_misconfigured_service_is_a_fault_as_its_500_answer_says() -> None:
+    # Given a setting the function cannot work without
+    with daemon_and_provider() as (daemon, provider):
+        with pytest.raises(ConfigurationError), provider.in_subsegment("## step"):
+            raise ConfigurationError("STORE_URL is not set.")
+        (document,) = daemon.documents()
+
+    # Then X-Ray counts it with the server's failures, not with the callers' mistakes
+    assert document["fault"] is True
+    assert "error" not in document
 
 
 def test_an_exception_recorded_by_powertools_and_by_the_provider_is_recorded_once() -> None:
