@@ -91,14 +91,9 @@ class OrdersFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment=_environment(config, secret_id, cursor_key),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
-            # Sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT and SECRETS_MANAGER_TTL, which the function reads.
-            params_and_secrets=lambda_.ParamsAndSecretsLayerVersion.from_version(
-                SECRETS_EXTENSION_VERSION,
-                http_port=SECRETS_EXTENSION_PORT,
-                secrets_manager_ttl=Duration.seconds(names.DEFAULT_SECRET_MAX_AGE),
-                cache_size=10,
-                log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
-            ),
+            # Without SnapStart only: the extension accepts the function's AWS_SESSION_TOKEN, which Lambda
+            # does not set under SnapStart; the function then reads Secrets Manager itself (secret_values).
+            params_and_secrets=None if config.snap_start else _secrets_extension(),
         )
         secret.grant_read(self.function)
         if secret_key is not None:
@@ -122,6 +117,17 @@ class OrdersFunction(Construct):
                 "Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
                 "which support no resource-level permissions.",
             )
+
+
+def _secrets_extension() -> lambda_.ParamsAndSecretsLayerVersion:
+    # Sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT and SECRETS_MANAGER_TTL, which the function reads.
+    return lambda_.ParamsAndSecretsLayerVersion.from_version(
+        SECRETS_EXTENSION_VERSION,
+        http_port=SECRETS_EXTENSION_PORT,
+        secrets_manager_ttl=Duration.seconds(names.DEFAULT_SECRET_MAX_AGE),
+        cache_size=10,
+        log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
+    )
 
 
 def log_group_and_role(

@@ -13,6 +13,12 @@ cached in process, with a forced re-read that bypasses every cache after a rotat
   Manager itself, through the boto3 the Lambda runtime provides, imported on that path only. The fresh
   value is then kept for ``max_age``; by then the extension's older copy has expired as well.
 
+- **With SnapStart** Lambda gives the function container credentials (``AWS_CONTAINER_CREDENTIALS_FULL_URI``
+  and its token) instead of ``AWS_SESSION_TOKEN``, so the extension cannot be asked, and the stack
+  does not add it. Every read then goes to Secrets Manager through the runtime's boto3, kept in process
+  for ``max_age`` as above; ``orders_api.snapstart`` imports boto3 before the snapshot is taken, so no
+  restored copy pays for that import.
+
 Outside Lambda, ``localdev.secrets_extension`` serves the same HTTP API for tests and benchmarks; local
 runs usually give the token directly instead (``STORE_TOKEN``).
 """
@@ -34,6 +40,8 @@ from orders_api.store.http import Timeouts, new_session, send, with_retries, wit
 PORT_ENV = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 DEFAULT_PORT = 2773
 TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name, not a secret
+# Where Lambda puts the function's credentials when it gives no AWS_SESSION_TOKEN (SnapStart).
+CONTAINER_CREDENTIALS_ENV = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 # At most one read past every cache in this many seconds, per secret.
 FORCED_READ_INTERVAL = 30
 # The extension answers from memory or after one Secrets Manager call.
@@ -84,7 +92,8 @@ class SecretReader:
         interval = min(FORCED_READ_INTERVAL, self._max_age)
         if force_fetch and cached is not None and forced_at is not None and now - forced_at < interval:
             return cached[0]
-        if force_fetch:  # boto3's calls are not ``send``'s: bounded in a worker thread instead
+        if force_fetch or not reads_through_extension():
+            # boto3's calls are not ``send``'s: bounded in a worker thread instead
             document = within_budget(lambda: from_secrets_manager(self._secret_id, self._what))
         else:
             document = from_extension(self._secret_id, self._what)
@@ -97,6 +106,21 @@ class SecretReader:
         if force_fetch:
             self._forced_at = self._cached[1]
         return value
+
+
+def reads_through_extension(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether secrets are read through the extension: not where Lambda gives container credentials
+    and no session token (SnapStart), as the extension accepts only the session token."""
+    return bool(env.get("AWS_SESSION_TOKEN")) or not env.get(CONTAINER_CREDENTIALS_ENV)
+
+
+def load_sdk() -> None:
+    """Import the runtime's boto3 now (SnapStart, before the snapshot), not on the first read."""
+    try:
+        import boto3  # noqa: F401
+        import botocore.config  # noqa: F401
+    except ImportError:
+        return  # the first read says so (``from_secrets_manager``): a snapshot can still be taken
 
 
 def from_extension(secret_id: str, what: str, env: Mapping[str, str] = os.environ) -> dict[str, Any]:

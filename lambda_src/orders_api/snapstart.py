@@ -12,6 +12,11 @@ fresh after a restore), and timestamps are read per request. The hooks make that
 than a habit: before the snapshot and after each restore they drop whatever a store call made during
 init left behind, with the secret readers' HTTP session and client.
 
+One thing is added before the snapshot: boto3, with which secrets are read under SnapStart (the
+Parameters and Secrets extension needs a session token that SnapStart does not give; see
+``secret_values``). Imported then, it is part of every restored copy instead of the first request's
+latency.
+
 The hooks are registered only where the Lambda runtime provides ``snapshot_restore_python``.
 """
 
@@ -27,6 +32,13 @@ def forget_shared_state() -> None:
     secret_values.forget()
 
 
+def before_snapshot() -> None:
+    """Nothing shared goes into the snapshot, and boto3 does, where secrets are read with it."""
+    forget_shared_state()
+    if not secret_values.reads_through_extension():
+        secret_values.load_sdk()
+
+
 def register() -> bool:
     """Register the hooks with the Lambda runtime; False where there is no SnapStart runtime."""
     try:
@@ -36,6 +48,6 @@ def register() -> bool:
         )
     except ImportError:
         return False
-    register_before_snapshot(forget_shared_state)
+    register_before_snapshot(before_snapshot)
     register_after_restore(forget_shared_state)
     return True

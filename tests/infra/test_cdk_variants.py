@@ -226,6 +226,17 @@ def test_snapstart_restores_published_versions_when_asked(synth: SynthFactory) -
     assert snapped["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
 
 
+def test_with_snapstart_the_function_has_no_secrets_extension_it_could_not_ask(synth: SynthFactory) -> None:
+    # The extension takes only AWS_SESSION_TOKEN, which Lambda does not set under SnapStart.
+    _, plain = synth().orders_function()
+    stack = synth(snapStart="true")
+    _, snapped = stack.orders_function()
+
+    assert len(plain["Properties"]["Layers"]) == 1
+    assert "Layers" not in snapped["Properties"]
+    assert not [name for name in stack.function_environment() if name.startswith(EXTENSION_SETTINGS)]
+
+
 def test_admin_principals_reach_the_function(synth: SynthFactory) -> None:
     admins = "arn:aws:iam::123456789012:role/operator,arn:aws:iam::123456789012:user/jane"
 

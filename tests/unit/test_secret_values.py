@@ -92,6 +92,48 @@ def test_a_forced_read_goes_past_the_extensions_cache_to_secrets_manager(
     assert extension.reads[SECRET_ID] == 1
 
 
+def test_with_snapstarts_container_credentials_secrets_come_from_secrets_manager_once_per_cache_age(
+    monkeypatch: pytest.MonkeyPatch, secrets_manager: Stubber
+) -> None:
+    # Given Lambda's environment under SnapStart: container credentials, no session token
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/2018-06-01/credentials")
+    monkeypatch.setattr(secret_values, "from_extension", _no_extension)
+    secrets_manager.add_response(
+        "get_secret_value",
+        {"Name": "orders/token", "SecretString": "AstraCS:token-1"},
+        {"SecretId": SECRET_ID},
+    )
+    clock = Clock()
+    reader = SecretReader(SECRET_ID, 300, clock=clock)
+
+    # When the secret is read several times within its cache age
+    values = [reader.read() for _ in range(3)]
+    clock.now += 299
+
+    # Then Secrets Manager was asked once (the stubber holds one answer), the extension never
+    assert [*values, reader.read()] == ["AstraCS:token-1"] * 4
+
+
+@pytest.mark.parametrize(
+    ("env", "through_extension"),
+    [
+        ({"AWS_SESSION_TOKEN": "t"}, True),
+        ({"AWS_SESSION_TOKEN": "t", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, True),
+        ({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, False),
+        ({}, True),  # outside Lambda: the extension's error says to give the token directly
+    ],
+)
+def test_only_container_credentials_without_a_session_token_bypass_the_extension(
+    env: dict[str, str], through_extension: bool
+) -> None:
+    assert secret_values.reads_through_extension(env) is through_extension
+
+
+def _no_extension(secret_id: str, what: str) -> dict[str, Any]:
+    raise AssertionError("the extension was asked")
+
+
 def test_the_secrets_manager_client_is_bounded_like_store_calls(secrets_manager: Stubber) -> None:
     config = secret_values.secrets_manager_client().meta.config
     assert config.connect_timeout <= 3

@@ -26,7 +26,27 @@ def test_the_hooks_are_registered_before_snapshot_and_after_restore(monkeypatch:
     monkeypatch.setitem(sys.modules, "snapshot_restore_python", runtime)
 
     assert snapstart.register() is True
-    assert registered == {"before": [snapstart.forget_shared_state], "after": [snapstart.forget_shared_state]}
+    assert registered == {"before": [snapstart.before_snapshot], "after": [snapstart.forget_shared_state]}
+
+
+@pytest.mark.parametrize(("session_token", "loaded"), [("", True), ("session-token", False)])
+def test_boto3_goes_into_the_snapshot_only_where_secrets_are_read_with_it(
+    monkeypatch: pytest.MonkeyPatch, session_token: str, loaded: bool
+) -> None:
+    # Given SnapStart's container credentials, or a session token for the extension
+    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/2018-06-01/credentials")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
+    calls: list[str] = []
+    monkeypatch.setattr(secret_values, "load_sdk", lambda: calls.append("load_sdk"))
+    forgotten: list[str] = []
+    monkeypatch.setattr(snapstart, "forget_shared_state", lambda: forgotten.append("forget"))
+
+    # When the snapshot is about to be taken
+    snapstart.before_snapshot()
+
+    # Then shared state is dropped, and boto3 is imported only if the secrets need it
+    assert forgotten == ["forget"]
+    assert calls == (["load_sdk"] if loaded else [])
 
 
 def test_after_a_restore_the_store_session_tokens_and_secrets_are_built_anew(
