@@ -31,6 +31,17 @@ DEPLOYMENT_CONFIGS: Final = {
     "linear10PercentEvery3Minutes": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_3_MINUTES,
     "linear10PercentEvery10Minutes": codedeploy.LambdaDeploymentConfig.LINEAR_10_PERCENT_EVERY_10_MINUTES,
 }
+# How long each keeps a deploy waiting while traffic moves, at most, in minutes (the deploy workflow's
+# timeouts and the GitHub deploy role's sessions must outlast the slowest).
+SHIFT_MINUTES: Final = {
+    "allAtOnce": 0,
+    "canary10Percent5Minutes": 5,
+    "canary10Percent10Minutes": 10,
+    "canary10Percent30Minutes": 30,
+    "linear10PercentEvery1Minute": 10,
+    "linear10PercentEvery3Minutes": 30,
+    "linear10PercentEvery10Minutes": 100,
+}
 
 
 def live_alias(scope: Construct, function: lambda_.Function) -> lambda_.Alias:

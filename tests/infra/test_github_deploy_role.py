@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aws_cdk import App
 from aws_cdk.assertions import Template
 
-from cdk_app.config import ConfigError
+from cdk_app.config import DEPLOYMENTS, ConfigError
+from cdk_app.github_oidc import MAX_SESSION
+from cdk_app.release import SHIFT_MINUTES
 from cdk_app.stack import GITHUB_STACK_NAME, add_orders_api
 from tests.infra.synthesis import REPO_ROOT, cdk_json_context
 
@@ -29,52 +32,91 @@ def resources(template: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [r for r in template["Resources"].values() if r["Type"] == kind]
 
 
-def deploy_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The role GitHub assumes (the other one belongs to CDK's OIDC provider custom resource)."""
+def github_role(template: dict[str, Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """A role GitHub assumes (another one belongs to CDK's OIDC provider custom resource)."""
     [found] = [
         (key, r)
         for key, r in template["Resources"].items()
-        if r["Type"] == "AWS::IAM::Role" and key.startswith("DeployRole")
+        if r["Type"] == "AWS::IAM::Role" and key.startswith(prefix)
     ]
     return found
 
 
-def test_only_this_repositorys_main_prod_and_pull_request_runs_may_assume_it(tmp_path: Path) -> None:
-    template = github_template(tmp_path, githubRepo="acme/orders-api")
+def deploy_role(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return github_role(template, "DeployRole")
 
-    _, role = deploy_role(template)
+
+def statements_of(template: dict[str, Any], role_id: str) -> list[dict[str, Any]]:
+    policies = [
+        p for p in resources(template, "AWS::IAM::Policy") if {"Ref": role_id} in p["Properties"]["Roles"]
+    ]
+    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def granted(statements: list[dict[str, Any]]) -> list[str]:
+    return sorted(
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    )
+
+
+def trusted_subjects(role: dict[str, Any]) -> list[str]:
     [trust] = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert trust["Condition"]["StringEquals"] == {
         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"
     }
-    assert trust["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"] == [
+    subjects: list[str] = trust["Condition"]["StringLike"]["token.actions.githubusercontent.com:sub"]
+    return subjects
+
+
+def test_only_this_repositorys_main_and_prod_runs_may_assume_the_deploy_role(tmp_path: Path) -> None:
+    template = github_template(tmp_path, githubRepo="acme/orders-api")
+
+    _, role = deploy_role(template)
+    assert trusted_subjects(role) == [
         "repo:acme/orders-api:ref:refs/heads/main",
         "repo:acme/orders-api:environment:prod",
-        "repo:acme/orders-api:pull_request",
     ]
-    assert role["Properties"]["MaxSessionDuration"] == 3600
+    assert role["Properties"]["MaxSessionDuration"] == MAX_SESSION.to_seconds()
     assert len(resources(template, "Custom::AWSCDKOpenIdConnectProvider")) == 1
 
 
-def test_it_may_only_assume_the_cdk_bootstrap_roles_and_read_the_bootstrap_version(tmp_path: Path) -> None:
+def test_pull_requests_get_only_the_diff_role_which_cannot_deploy(tmp_path: Path) -> None:
+    # A pull request's workflow runs the branch's own code: it must not reach a role that deploys.
+    template = github_template(tmp_path, githubRepo="acme/orders-api")
+
+    diff_id, diff = github_role(template, "DiffRole")
+    assert trusted_subjects(diff) == ["repo:acme/orders-api:pull_request"]
+    statements = statements_of(template, diff_id)
+    assert granted(statements) == ["ssm:GetParameter", "sts:AssumeRole", "sts:TagSession"]
+    assume = next(s for s in statements if "sts:AssumeRole" in s["Action"])
+    [lookup] = assume["Resource"] if isinstance(assume["Resource"], list) else [assume["Resource"]]
+    assert ":role/cdk-hnb659fds-lookup-role-" in json.dumps(lookup)
+    assert "DiffRoleArn" in template["Outputs"]
+
+
+def test_the_deploy_role_may_assume_the_cdk_bootstrap_roles_and_smoke_test_what_it_deployed(
+    tmp_path: Path,
+) -> None:
     template = github_template(tmp_path, githubRepo="acme/orders-api")
     role_id, _ = deploy_role(template)
-    policies = [
-        p for p in resources(template, "AWS::IAM::Policy") if {"Ref": role_id} in p["Properties"]["Roles"]
-    ]
 
-    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    granted = sorted(
-        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-    )
-    assert granted == ["ssm:GetParameter", "sts:AssumeRole", "sts:TagSession"]
+    statements = statements_of(template, role_id)
+    assert granted(statements) == [
+        "cognito-idp:DescribeUserPoolClient",
+        "execute-api:Invoke",
+        "ssm:GetParameter",
+        "sts:AssumeRole",
+        "sts:TagSession",
+    ]
     assume = next(s for s in statements if "sts:AssumeRole" in s["Action"])
     roles = json.dumps(assume["Resource"])
     assert len(assume["Resource"]) == 4
     for kind in ("deploy-role", "file-publishing-role", "image-publishing-role", "lookup-role"):
         assert f":role/cdk-hnb659fds-{kind}-" in roles
     assert "*" not in roles
+    invoke = next(s for s in statements if s["Action"] == "execute-api:Invoke")
+    assert ":execute-api:" in json.dumps(invoke["Resource"])
 
 
 def test_an_existing_github_provider_is_reused(tmp_path: Path) -> None:
@@ -95,6 +137,25 @@ def test_the_deploy_workflow_uses_the_role_and_the_protected_prod_environment() 
 
     assert "id-token: write" in workflow
     assert "vars.AWS_DEPLOY_ROLE_ARN" in workflow
+    assert "role-to-assume: ${{ vars.AWS_DIFF_ROLE_ARN }}" in workflow
     assert "environment: prod" in workflow
     assert "make smoke" in workflow
     assert "make diff" in workflow
+
+
+def test_the_deploy_jobs_and_their_sessions_outlast_the_slowest_release() -> None:
+    # CloudFormation holds `cdk deploy` while CodeDeploy shifts traffic; a job or a session that ends
+    # first leaves the release unwatched and the run red.
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text())
+    slowest = max(SHIFT_MINUTES[name] for name in DEPLOYMENTS)
+    assert set(SHIFT_MINUTES) == set(DEPLOYMENTS)
+
+    for name in ("deploy-dev", "deploy-prod"):
+        job = workflow["jobs"][name]
+        [credentials] = [
+            step for step in job["steps"] if str(step.get("uses", "")).startswith("aws-actions/configure-aws")
+        ]
+        session = int(credentials["with"]["role-duration-seconds"])
+        assert job["timeout-minutes"] >= slowest + 15, name
+        assert session >= job["timeout-minutes"] * 60, name
+        assert session <= MAX_SESSION.to_seconds(), name
