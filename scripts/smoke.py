@@ -2,6 +2,7 @@
 
     make smoke API_URL=https://abc123.execute-api.eu-west-1.amazonaws.com/
     make smoke SMOKE_ARGS=--cognito        # a stack deployed with apiAuth=jwt and its Cognito pool
+                                           # (the default when cdk-outputs.json shows that pool)
     SMOKE_BEARER_TOKEN=... make smoke      # apiAuth=jwt with another issuer
     python scripts/smoke.py https://abc123.execute-api.eu-west-1.amazonaws.com/ [--no-auth]
     python scripts/smoke.py            # the ApiUrl that `make deploy` wrote to cdk-outputs.json
@@ -41,6 +42,8 @@ ORDER_FIELDS = {
     "createdAt",
     "updatedAt",
 }
+# The outputs of a stack deployed with apiAuth=jwt and its own Cognito pool.
+COGNITO_OUTPUTS = ("UserPoolId", "ServicesClientId", "TokenUrl")
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 
 
@@ -184,10 +187,9 @@ def client_credentials_token(outputs: dict[str, Any], region: str) -> str:
 
     The client secret is read from Cognito with the caller's AWS credentials; it is never stored.
     """
-    pool, client = outputs.get("UserPoolId"), outputs.get("ServicesClientId")
-    token_url = outputs.get("TokenUrl")
+    pool, client, token_url = (outputs.get(name) for name in COGNITO_OUTPUTS)
     if not (pool and client and token_url):
-        raise Surprise("cdk-outputs.json has no UserPoolId, ServicesClientId, TokenUrl: not apiAuth=jwt")
+        raise Surprise(f"cdk-outputs.json has no {', '.join(COGNITO_OUTPUTS)}: not apiAuth=jwt")
     cognito = Session().create_client("cognito-idp", region_name=region)
     described = cognito.describe_user_pool_client(UserPoolId=pool, ClientId=client)
     secret = described["UserPoolClient"]["ClientSecret"]
@@ -203,6 +205,13 @@ def client_credentials_token(outputs: dict[str, Any], region: str) -> str:
     if not isinstance(token, str):
         raise Surprise("the token endpoint answered without an access_token")
     return token
+
+
+def deployed_with_cognito(url: str) -> bool:
+    """Whether ``url`` is the API that `make deploy` saved and its stack signs callers in with its own
+    Cognito pool (apiAuth=jwt), whose services client can get a token."""
+    outputs = deployed_outputs()
+    return outputs.get("ApiUrl") == url and all(outputs.get(name) for name in COGNITO_OUTPUTS)
 
 
 def deployed_url() -> str | None:
@@ -222,13 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--bearer",
-        default=os.environ.get("SMOKE_BEARER_TOKEN"),
+        default=os.environ.get("SMOKE_BEARER_TOKEN") or None,
         help="send this bearer token (apiAuth=jwt) instead of signing; default $SMOKE_BEARER_TOKEN",
     )
     parser.add_argument(
         "--cognito",
         action="store_true",
-        help="apiAuth=jwt with the stack's Cognito pool: a client-credentials token of its services client",
+        help="apiAuth=jwt with the stack's Cognito pool: a client-credentials token of its services client "
+        "(the default for the URL that `make deploy` saved, when its outputs name that pool)",
     )
     parser.add_argument("--page-size", type=int, default=5, help="limit for GET /orders (1-20, default 5)")
     parser.add_argument("--max-pages", type=int, default=10, help="pages to search for the new order")
@@ -241,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     credentials: Credentials | None = None
     region = region_of(url)
     bearer = args.bearer
-    if args.cognito:
+    if args.cognito or (not args.no_auth and bearer is None and deployed_with_cognito(url)):
         if region is None:
             print("Cannot tell the region from the URL: set AWS_REGION.")
             return 2

@@ -273,3 +273,46 @@ def test_cognito_mode_gets_a_client_credentials_token_for_the_services_client(
     [call] = responses.calls
     assert "grant_type=client_credentials" in str(call.request.body)
     assert call.request.headers["Authorization"].startswith("Basic ")
+
+
+def test_after_a_deploy_with_cognito_the_smoke_test_signs_in_with_the_services_client(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Given the outputs `make deploy` saved for a stack with apiAuth=jwt and its Cognito pool
+    url = "https://x1.execute-api.eu-west-1.amazonaws.com/"
+    outputs = {
+        "ApiUrl": url,
+        "UserPoolId": "eu-west-1_abc",
+        "ServicesClientId": "c-1",
+        "TokenUrl": "https://t",
+    }
+    (tmp_path / "cdk-outputs.json").write_text(json.dumps({"OrdersApi-dev": outputs}))
+    monkeypatch.setattr(smoke, "OUTPUTS_FILE", tmp_path / "cdk-outputs.json")
+    monkeypatch.delenv("SMOKE_BEARER_TOKEN", raising=False)
+    monkeypatch.setattr(smoke, "client_credentials_token", lambda outputs, region: f"token-for-{region}")
+    clients: list[Any] = []
+    monkeypatch.setattr(smoke, "run", lambda client, page_size, max_pages: clients.append(client))
+
+    # When `make smoke` runs without arguments, as the deploy workflow runs it
+    assert smoke.main([]) == 0
+
+    # Then it sends the services client's token, not a SigV4 signature
+    [client] = clients
+    assert (client._bearer, client._credentials) == ("token-for-eu-west-1", None)
+
+
+def test_an_empty_smoke_bearer_token_is_no_token(
+    smoke: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A workflow passes an unset secret as an empty string.
+    monkeypatch.setenv("SMOKE_BEARER_TOKEN", "")
+    monkeypatch.setattr(smoke, "OUTPUTS_FILE", tmp_path / "missing.json")
+    monkeypatch.setattr(smoke.Session, "get_credentials", lambda self: Credentials("AKID", "secret"))
+    clients: list[Any] = []
+    monkeypatch.setattr(smoke, "run", lambda client, page_size, max_pages: clients.append(client))
+
+    assert smoke.main(["https://x1.execute-api.eu-west-1.amazonaws.com/"]) == 0
+
+    [client] = clients
+    assert client._bearer is None
+    assert client._credentials is not None
