@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import AssetHashType, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, AssetHashType, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.region_info import FactName, RegionInfo
 from constructs import Construct
 
 from cdk_app.bundling import LAMBDA_SOURCE_DIR, Target, build_function_asset
@@ -91,9 +92,7 @@ class OrdersFunction(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.INFO,
             environment=_environment(config, secret_id, cursor_key),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
-            # Without SnapStart only: the extension accepts the function's AWS_SESSION_TOKEN, which Lambda
-            # does not set under SnapStart; the function then reads Secrets Manager itself (secret_values).
-            params_and_secrets=None if config.snap_start else _secrets_extension(),
+            params_and_secrets=self._secrets_extension(config),
         )
         secret.grant_read(self.function)
         if secret_key is not None:
@@ -118,16 +117,35 @@ class OrdersFunction(Construct):
                 "which support no resource-level permissions.",
             )
 
+    def _secrets_extension(self, config: OrdersApiConfig) -> lambda_.ParamsAndSecretsLayerVersion | None:
+        """The Parameters and Secrets extension, or None where the function cannot use it: then it reads
+        Secrets Manager itself, through the runtime's boto3 (``secret_values``)."""
+        if config.snap_start:
+            # The extension accepts only AWS_SESSION_TOKEN, which Lambda does not set under SnapStart.
+            return None
+        region = Stack.of(self).region
+        if not Token.is_unresolved(region) and region not in secrets_extension_regions():
+            Annotations.of(self).add_info(
+                f"No Parameters and Secrets extension for {ARCHITECTURE.name} in {region}: the function "
+                "reads its secrets from Secrets Manager through the Lambda runtime's boto3."
+            )
+            return None
+        # Sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, which tells the function to use it, and
+        # SECRETS_MANAGER_TTL.
+        return lambda_.ParamsAndSecretsLayerVersion.from_version(
+            SECRETS_EXTENSION_VERSION,
+            http_port=SECRETS_EXTENSION_PORT,
+            secrets_manager_ttl=Duration.seconds(names.DEFAULT_SECRET_MAX_AGE),
+            cache_size=10,
+            log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
+        )
 
-def _secrets_extension() -> lambda_.ParamsAndSecretsLayerVersion:
-    # Sets PARAMETERS_SECRETS_EXTENSION_HTTP_PORT and SECRETS_MANAGER_TTL, which the function reads.
-    return lambda_.ParamsAndSecretsLayerVersion.from_version(
-        SECRETS_EXTENSION_VERSION,
-        http_port=SECRETS_EXTENSION_PORT,
-        secrets_manager_ttl=Duration.seconds(names.DEFAULT_SECRET_MAX_AGE),
-        cache_size=10,
-        log_level=lambda_.ParamsAndSecretsLogLevel.WARN,
-    )
+
+def secrets_extension_regions() -> frozenset[str]:
+    """The regions where AWS publishes the extension's layer for the function's architecture."""
+    version = SECRETS_EXTENSION_VERSION.name.removeprefix("V").replace("_", ".")  # V1_0_103: 1.0.103
+    fact = FactName.params_and_secrets_lambda_layer(version, ARCHITECTURE.name)
+    return frozenset(RegionInfo.region_map(fact))
 
 
 def log_group_and_role(

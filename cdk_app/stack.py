@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Annotations, App, CfnOutput, Stack, Tags
+from aws_cdk import Annotations, App, CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from cdk_app.api import OrdersHttpApi
@@ -36,11 +36,13 @@ class OrdersApiStack(Stack):
         config: OrdersApiConfig,
         source_dir: Path = LAMBDA_SOURCE_DIR,
         stack_name: str | None = None,
+        region: str | None = None,
     ) -> None:
         super().__init__(
             scope,
             construct_id,
             stack_name=stack_name,
+            env=Environment(region=region) if region else None,
             description=f"Orders API ({config.stage}): HTTP API, Lambda, Stargate / Astra DB",
         )
         self.config = config
@@ -108,10 +110,13 @@ class OrdersApiStack(Stack):
         )
 
 
-def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersApiStack | None:
+def add_orders_api(
+    app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR, region: str | None = None
+) -> OrdersApiStack | None:
     """Read the config from ``app``'s context, add the stack, and check it with cdk-nag on every synth.
 
-    Raises ConfigError (naming the bad keys) before anything is built.
+    ``region``: the region the stack is for, when known (the CDK CLI's, for a deploy); without one the
+    template deploys to any region. Raises ConfigError (naming the bad keys) before anything is built.
     """
     repository = app.node.try_get_context("githubRepo")
     if repository:
@@ -122,7 +127,12 @@ def add_orders_api(app: App, *, source_dir: Path = LAMBDA_SOURCE_DIR) -> OrdersA
         return None
     config = OrdersApiConfig.from_context(app.node.try_get_context)
     stack = OrdersApiStack(
-        app, STACK_NAME, stack_name=f"{STACK_NAME}-{config.stage}", config=config, source_dir=source_dir
+        app,
+        STACK_NAME,
+        stack_name=f"{STACK_NAME}-{config.stage}",
+        config=config,
+        source_dir=source_dir,
+        region=region,
     )
     Tags.of(stack).add("orders:stage", config.stage)
     enable_nag(app)

@@ -13,11 +13,12 @@ cached in process, with a forced re-read that bypasses every cache after a rotat
   Manager itself, through the boto3 the Lambda runtime provides, imported on that path only. The fresh
   value is then kept for ``max_age``; by then the extension's older copy has expired as well.
 
-- **With SnapStart** Lambda gives the function container credentials (``AWS_CONTAINER_CREDENTIALS_FULL_URI``
-  and its token) instead of ``AWS_SESSION_TOKEN``, so the extension cannot be asked, and the stack
-  does not add it. Every read then goes to Secrets Manager through the runtime's boto3, kept in process
-  for ``max_age`` as above; ``orders_api.snapstart`` imports boto3 before the snapshot is taken, so no
-  restored copy pays for that import.
+- **Without the extension**, every read goes to Secrets Manager through the runtime's boto3, kept in
+  process for ``max_age`` as above. In Lambda the extension is used where the stack added it (its
+  construct sets ``PARAMETERS_SECRETS_EXTENSION_HTTP_PORT``) and Lambda gave the ``AWS_SESSION_TOKEN``
+  it accepts. The stack leaves it out under SnapStart, where Lambda gives container credentials
+  instead of that token (``orders_api.snapstart`` then imports boto3 before the snapshot, so no
+  restored copy pays for the import), and in regions where AWS publishes no arm64 layer of it.
 
 Outside Lambda, ``localdev.secrets_extension`` serves the same HTTP API for tests and benchmarks; local
 runs usually give the token directly instead (``STORE_TOKEN``).
@@ -40,8 +41,6 @@ from orders_api.store.http import Timeouts, new_session, send, with_retries, wit
 PORT_ENV = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 DEFAULT_PORT = 2773
 TOKEN_HEADER = "X-Aws-Parameters-Secrets-Token"  # noqa: S105 - a header name, not a secret
-# Where Lambda puts the function's credentials when it gives no AWS_SESSION_TOKEN (SnapStart).
-CONTAINER_CREDENTIALS_ENV = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 # At most one read past every cache in this many seconds, per secret.
 FORCED_READ_INTERVAL = 30
 # The extension answers from memory or after one Secrets Manager call.
@@ -109,9 +108,12 @@ class SecretReader:
 
 
 def reads_through_extension(env: Mapping[str, str] = os.environ) -> bool:
-    """Whether secrets are read through the extension: not where Lambda gives container credentials
-    and no session token (SnapStart), as the extension accepts only the session token."""
-    return bool(env.get("AWS_SESSION_TOKEN")) or not env.get(CONTAINER_CREDENTIALS_ENV)
+    """Whether secrets are read through the extension: in Lambda where the stack added it and the
+    session token it accepts is there; outside Lambda always (tests and benchmarks run its stand-in,
+    and without one its error says to give the token directly)."""
+    if not env.get("AWS_LAMBDA_FUNCTION_NAME"):
+        return True
+    return bool(env.get(PORT_ENV)) and bool(env.get("AWS_SESSION_TOKEN"))
 
 
 def load_sdk() -> None:

@@ -13,9 +13,9 @@ than a habit: before the snapshot and after each restore they drop whatever a st
 init left behind, with the secret readers' HTTP session and client.
 
 One thing is added before the snapshot: boto3, with which secrets are read under SnapStart (the
-Parameters and Secrets extension needs a session token that SnapStart does not give; see
-``secret_values``). Imported then, it is part of every restored copy instead of the first request's
-latency.
+Parameters and Secrets extension needs a session token that SnapStart does not give, so the stack
+leaves it out; see ``secret_values``). Imported then, it is part of every restored copy instead of
+the first request's latency.
 
 The hooks are registered only where the Lambda runtime provides ``snapshot_restore_python``.
 """

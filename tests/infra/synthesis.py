@@ -28,15 +28,16 @@ class Synthesized:
     template: Template
 
     @classmethod
-    def build(cls, outdir: Path, **overrides: Any) -> Synthesized:
-        """Synthesize with ``cdk.json``'s context plus ``overrides``, as ``-c key=value`` would add them.
+    def build(cls, outdir: Path, *, region: str | None = None, **overrides: Any) -> Synthesized:
+        """Synthesize with ``cdk.json``'s context plus ``overrides``, as ``-c key=value`` would add them,
+        for ``region`` as the CDK CLI gives it to ``app.py`` (None: for any region).
 
         Template.from_stack runs the validation plugins too, so a stack built here has passed cdk-nag.
         """
         # No asset staging: the template is the same, and the 60 MB asset is not copied for every variant.
         context = {**cdk_json_context(), **overrides, "aws:cdk:disable-asset-staging": True}
         app = App(context=context, outdir=str(outdir))
-        stack = add_orders_api(app)
+        stack = add_orders_api(app, region=region)
         assert stack is not None
         return cls(app=app, stack=stack, template=Template.from_stack(stack))
 

@@ -46,12 +46,17 @@ def test_the_cdk_cli_runs_on_the_pinned_node_24_not_the_machines_node() -> None:
     assert shutil.which("node", path=os.environ["PATH"]) == str(REPO_ROOT / "node_modules" / ".bin" / "node")
 
 
-def _cdk_synth(outdir: Path, *context: str) -> CliRun:
+# What the CDK CLI would take a region from: the synths here are for any region unless a test gives one.
+_REGION_SETTINGS = ("PYTHONPATH", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "CDK_DEFAULT_REGION")
+
+
+def _cdk_synth(outdir: Path, *context: str, region: str | None = None) -> CliRun:
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `npm ci` (make test does it)")
     environment = {
         # Without the Makefile's PYTHONPATH, as a bare `cdk synth` runs it: app.py finds lambda_src itself.
-        **{key: value for key, value in os.environ.items() if key != "PYTHONPATH"},
+        **{key: value for key, value in os.environ.items() if key not in _REGION_SETTINGS},
+        **({"AWS_REGION": region} if region else {}),
         # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
@@ -116,3 +121,20 @@ def test_bad_context_value_fails_the_synth_and_names_the_key(tmp_path: Path) -> 
     assert "Invalid configuration" in run.result.stderr
     assert "apiAuth: must be one of iam, jwt, none, got 'open'" in run.result.stderr
     assert not (run.outdir / "OrdersApi.template.json").exists()
+
+
+def test_a_synth_for_a_region_without_the_extensions_arm64_layer_leaves_it_out(tmp_path: Path) -> None:
+    # Given the region the CLI deploys to (from AWS_REGION, as with a profile): Zurich, which has no
+    # arm64 layer of the Parameters and Secrets extension
+    run = _cdk_synth(tmp_path / "cdk.out", region="eu-central-2")
+
+    # Then app.py builds the stack for it: no layer that CloudFormation could not find there
+    assert run.result.returncode == 0, run.result.stderr
+    [function] = [
+        r
+        for r in run.template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"]["Handler"] == "orders_api.handler.lambda_handler"
+    ]
+    assert "Layers" not in function["Properties"]
+    assert "ParamsandsecretslayerMap" not in run.template.get("Mappings", {})

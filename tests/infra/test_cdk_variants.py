@@ -237,6 +237,29 @@ def test_with_snapstart_the_function_has_no_secrets_extension_it_could_not_ask(s
     assert not [name for name in stack.function_environment() if name.startswith(EXTENSION_SETTINGS)]
 
 
+def test_for_a_region_the_template_names_the_extensions_layer_published_there(synth: SynthFactory) -> None:
+    stack = synth(region="eu-west-1")
+    _, function = stack.orders_function()
+
+    [layer] = function["Properties"]["Layers"]
+    assert str(layer).startswith("arn:aws:lambda:eu-west-1:")
+    assert ":layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:" in layer
+    assert stack.function_environment()["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] == "2773"
+    assert "Mappings" not in stack.template.to_json()
+
+
+def test_where_aws_publishes_no_arm64_extension_the_function_goes_without_it(synth: SynthFactory) -> None:
+    # Zurich has no arm64 layer of the extension: a template naming one would fail in CloudFormation.
+    stack = synth(region="eu-central-2")
+    _, function = stack.orders_function()
+
+    assert "Layers" not in function["Properties"]
+    assert not [name for name in stack.function_environment() if name.startswith(EXTENSION_SETTINGS)]
+    assert "Mappings" not in stack.template.to_json()
+    # It still may read its secrets, now from Secrets Manager itself.
+    assert "secretsmanager:GetSecretValue" in json.dumps(stack.resources("AWS::IAM::Policy"))
+
+
 def test_admin_principals_reach_the_function(synth: SynthFactory) -> None:
     admins = "arn:aws:iam::123456789012:role/operator,arn:aws:iam::123456789012:user/jane"
 

@@ -92,11 +92,13 @@ def test_a_forced_read_goes_past_the_extensions_cache_to_secrets_manager(
     assert extension.reads[SECRET_ID] == 1
 
 
-def test_with_snapstarts_container_credentials_secrets_come_from_secrets_manager_once_per_cache_age(
+def test_without_the_extension_secrets_come_from_secrets_manager_once_per_cache_age(
     monkeypatch: pytest.MonkeyPatch, secrets_manager: Stubber
 ) -> None:
-    # Given Lambda's environment under SnapStart: container credentials, no session token
+    # Given Lambda's environment under SnapStart: no extension, container credentials, no session token
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orders")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", raising=False)
     monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/2018-06-01/credentials")
     monkeypatch.setattr(secret_values, "from_extension", _no_extension)
     secrets_manager.add_response(
@@ -115,16 +117,24 @@ def test_with_snapstarts_container_credentials_secrets_come_from_secrets_manager
     assert [*values, reader.read()] == ["AstraCS:token-1"] * 4
 
 
+IN_LAMBDA = {"AWS_LAMBDA_FUNCTION_NAME": "orders"}
+WITH_EXTENSION = {"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "2773"}
+
+
 @pytest.mark.parametrize(
     ("env", "through_extension"),
     [
+        ({**IN_LAMBDA, **WITH_EXTENSION, "AWS_SESSION_TOKEN": "t"}, True),
+        # SnapStart: the stack leaves the extension out, and Lambda gives container credentials
+        ({**IN_LAMBDA, "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, False),
+        ({**IN_LAMBDA, **WITH_EXTENSION, "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, False),
+        # a region without the extension's layer: a session token, no extension
+        ({**IN_LAMBDA, "AWS_SESSION_TOKEN": "t"}, False),
+        ({}, True),  # outside Lambda: the extension's stand-in, or an error that says to give the token
         ({"AWS_SESSION_TOKEN": "t"}, True),
-        ({"AWS_SESSION_TOKEN": "t", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, True),
-        ({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://x"}, False),
-        ({}, True),  # outside Lambda: the extension's error says to give the token directly
     ],
 )
-def test_only_container_credentials_without_a_session_token_bypass_the_extension(
+def test_in_lambda_the_extension_is_asked_only_where_the_stack_added_it_and_it_can_be_asked(
     env: dict[str, str], through_extension: bool
 ) -> None:
     assert secret_values.reads_through_extension(env) is through_extension

@@ -29,13 +29,14 @@ def test_the_hooks_are_registered_before_snapshot_and_after_restore(monkeypatch:
     assert registered == {"before": [snapstart.before_snapshot], "after": [snapstart.forget_shared_state]}
 
 
-@pytest.mark.parametrize(("session_token", "loaded"), [("", True), ("session-token", False)])
+@pytest.mark.parametrize(("extension_port", "loaded"), [("", True), ("2773", False)])
 def test_boto3_goes_into_the_snapshot_only_where_secrets_are_read_with_it(
-    monkeypatch: pytest.MonkeyPatch, session_token: str, loaded: bool
+    monkeypatch: pytest.MonkeyPatch, extension_port: str, loaded: bool
 ) -> None:
-    # Given SnapStart's container credentials, or a session token for the extension
-    monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/2018-06-01/credentials")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", session_token)
+    # Given a function without the extension (as the stack deploys it with SnapStart), or with it
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "orders")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session-token")
+    monkeypatch.setenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", extension_port)
     calls: list[str] = []
     monkeypatch.setattr(secret_values, "load_sdk", lambda: calls.append("load_sdk"))
     forgotten: list[str] = []
