@@ -23,9 +23,9 @@ def main() -> int:
     """Build and synthesize the app; a configuration or bundling problem ends it with a one-line reason."""
     app = App()
     try:
-        # The region the CDK CLI works with, when it has one (deploy, diff): the template then names the
-        # Parameters and Secrets extension's layer there, or leaves the extension out where AWS publishes
-        # none for arm64. Without one (an offline synth) the template suits any region.
+        # The region the CDK CLI works with (its profile's or AWS_REGION, else us-east-1), which a deploy
+        # goes to: the template names the Parameters and Secrets extension's layer published there, or
+        # leaves the extension out where AWS publishes none for arm64.
         add_orders_api(app, region=os.environ.get("CDK_DEFAULT_REGION") or None)
     except ConfigError as error:
         print(f"Invalid configuration (cdk.json context or -c key=value): {error}", file=sys.stderr)

@@ -115,8 +115,8 @@ def add_orders_api(
 ) -> OrdersApiStack | None:
     """Read the config from ``app``'s context, add the stack, and check it with cdk-nag on every synth.
 
-    ``region``: the region the stack is for, when known (the CDK CLI's, for a deploy); without one the
-    template deploys to any region. Raises ConfigError (naming the bad keys) before anything is built.
+    ``region``: the region the stack is for (``app.py`` gives the CDK CLI's); without one (tests) the
+    template suits any region. Raises ConfigError (naming the bad keys) before anything is built.
     """
     repository = app.node.try_get_context("githubRepo")
     if repository:

@@ -44,11 +44,14 @@ class Refused:
 
 def as_api_gateway_hands_them(claims: dict[str, Any]) -> dict[str, str]:
     """A token's claims as an HTTP API (payload 2.0) gives them to the function: every value a string,
-    a list as its items in brackets, space-separated (``["a", "b"]`` becomes ``"[a b]"``)."""
+    a list as its items in brackets, space-separated (``["a", "b"]`` becomes ``"[a b]"``), an object as
+    ``map[key:value ...]``."""
 
     def text(value: Any) -> str:
         if isinstance(value, list):
             return f"[{' '.join(text(item) for item in value)}]"
+        if isinstance(value, dict):
+            return f"map[{' '.join(f'{key}:{text(item)}' for key, item in value.items())}]"
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)

@@ -17,8 +17,8 @@ cached in process, with a forced re-read that bypasses every cache after a rotat
   process for ``max_age`` as above. In Lambda the extension is used where the stack added it (its
   construct sets ``PARAMETERS_SECRETS_EXTENSION_HTTP_PORT``) and Lambda gave the ``AWS_SESSION_TOKEN``
   it accepts. The stack leaves it out under SnapStart, where Lambda gives container credentials
-  instead of that token (``orders_api.snapstart`` then imports boto3 before the snapshot, so no
-  restored copy pays for the import), and in regions where AWS publishes no arm64 layer of it.
+  instead of that token (``orders_api.snapstart`` then imports boto3 before the snapshot), and in
+  regions where AWS publishes no arm64 layer of it.
 
 Outside Lambda, ``localdev.secrets_extension`` serves the same HTTP API for tests and benchmarks; local
 runs usually give the token directly instead (``STORE_TOKEN``).
@@ -167,7 +167,8 @@ def from_secrets_manager(secret_id: str, what: str) -> dict[str, Any]:
 
         client = secrets_manager_client()
     except ImportError as error:
-        raise SecretUnreadable(f"{what} cannot be read again: boto3 is not available.") from error
+        unavailable = f"{what} cannot be read from Secrets Manager: boto3 is not available."
+        raise SecretUnreadable(unavailable) from error
     try:
         answer: dict[str, Any] = client.get_secret_value(SecretId=secret_id)
     except (BotoCoreError, ClientError) as error:

@@ -14,8 +14,8 @@ init left behind, with the secret readers' HTTP session and client.
 
 One thing is added before the snapshot: boto3, with which secrets are read under SnapStart (the
 Parameters and Secrets extension needs a session token that SnapStart does not give, so the stack
-leaves it out; see ``secret_values``). Imported then, it is part of every restored copy instead of
-the first request's latency.
+leaves it out; see ``secret_values``). Imported then, it is part of every restored copy; the client
+itself, which holds credentials, is still made after each restore, on the first read.
 
 The hooks are registered only where the Lambda runtime provides ``snapshot_restore_python``.
 """

@@ -46,8 +46,14 @@ def test_the_cdk_cli_runs_on_the_pinned_node_24_not_the_machines_node() -> None:
     assert shutil.which("node", path=os.environ["PATH"]) == str(REPO_ROOT / "node_modules" / ".bin" / "node")
 
 
-# What the CDK CLI would take a region from: the synths here are for any region unless a test gives one.
+# What the CDK CLI would take a region from: the synths here are for its default (us-east-1) unless a
+# test gives one, whatever this machine's AWS configuration says.
 _REGION_SETTINGS = ("PYTHONPATH", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "CDK_DEFAULT_REGION")
+_NO_AWS_CONFIGURATION = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 def _cdk_synth(outdir: Path, *context: str, region: str | None = None) -> CliRun:
@@ -56,6 +62,7 @@ def _cdk_synth(outdir: Path, *context: str, region: str | None = None) -> CliRun
     environment = {
         # Without the Makefile's PYTHONPATH, as a bare `cdk synth` runs it: app.py finds lambda_src itself.
         **{key: value for key, value in os.environ.items() if key not in _REGION_SETTINGS},
+        **_NO_AWS_CONFIGURATION,
         **({"AWS_REGION": region} if region else {}),
         # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
