@@ -1,7 +1,14 @@
 """Gradual releases: each deploy publishes a version behind the alias ``live``, which the API invokes;
 CodeDeploy moves traffic to it as the stage's ``deployment`` setting says (all at once, canary or
 linear), after a pre-traffic hook has called the new version with read-only requests, and rolls back
-by itself when the hook fails or an alarm fires during the shift.
+by itself when the hook fails or an alarm on the new version fires during the shift.
+
+The rollback alarms watch the new version alone, per minute, so that they can fire within a canary's
+five minutes: its crashes and timeouts (Lambda's ``Errors`` for the alias, by ``ExecutedVersion``),
+and its own 5xx answers (the function's ``ServerError`` metric, by version), which Lambda counts as
+successes. Alarms on the whole function or API (``monitoring.py``) would mix in the old version's
+traffic and the hook's calls, and one already firing would block the release of a fix; they page
+operators, and take no part in releases.
 """
 
 from __future__ import annotations
@@ -11,17 +18,21 @@ from typing import Final
 
 from aws_cdk import AssetHashType, Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codedeploy as codedeploy
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from cdk_app.bundling import build_source_asset
 from cdk_app.config import OrdersApiConfig
 from cdk_app.function import ARCHITECTURE, RUNTIME, log_group_and_role
 from cdk_app.nag import acknowledge
+from orders_api import names
 
 HOOK_SOURCE: Final = Path(__file__).resolve().parent / "hooks" / "pre_traffic"
 ALIAS_NAME: Final = "live"
+HOOK_TIMEOUT: Final = Duration.minutes(4)
 DEPLOYMENT_CONFIGS: Final = {
     "allAtOnce": codedeploy.LambdaDeploymentConfig.ALL_AT_ONCE,
     "canary10Percent5Minutes": codedeploy.LambdaDeploymentConfig.CANARY_10_PERCENT_5_MINUTES,
@@ -59,7 +70,7 @@ class OrdersRelease(Construct):
         *,
         config: OrdersApiConfig,
         alias: lambda_.Alias,
-        alarms: list[cloudwatch.IAlarm],
+        topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
         # Copied with modes Lambda can read (whatever the umask of the checkout) and without byte code.
@@ -80,7 +91,8 @@ class OrdersRelease(Construct):
             code=lambda_.Code.from_asset(
                 str(hook_asset.path), asset_hash=hook_asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
             ),
-            timeout=Duration.minutes(2),
+            # Every check at its slowest (hooks/pre_traffic: CHECKS, INVOKE_ALLOWANCE_MS), and the verdict.
+            timeout=HOOK_TIMEOUT,
             memory_size=256,
             role=role,
             log_group=log_group,
@@ -94,13 +106,18 @@ class OrdersRelease(Construct):
         )
         alias.version.grant_invoke(self.hook)
 
+        self.alarms = new_version_alarms(self, alias)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+            alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
+
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
             "DeploymentGroup",
             alias=alias,
             deployment_config=DEPLOYMENT_CONFIGS[config.deployment],
             pre_hook=self.hook,
-            alarms=alarms,
+            alarms=self.alarms,
             auto_rollback=codedeploy.AutoRollbackConfig(
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=True
             ),
@@ -119,3 +136,54 @@ class OrdersRelease(Construct):
             f"AwsSolutions-IAM5[Resource::<{hook_id}.Arn>:*]",
             "CodeDeploy invokes the hook function with a version qualifier: <hook ARN>:*, this hook only.",
         )
+
+
+def new_version_alarms(scope: Construct, alias: lambda_.Alias) -> list[cloudwatch.Alarm]:
+    """The alarms that roll a release back: the new version's crashes, and its own 5xx answers."""
+    version = alias.version.version
+    function_name = alias.version.lambda_.function_name
+    per_minute = Duration.minutes(1)
+    crashes = cloudwatch.Metric(
+        namespace="AWS/Lambda",
+        metric_name="Errors",
+        # Invocations through the alias, of the new version: not the old one's, nor the hook's own calls.
+        dimensions_map={
+            "FunctionName": function_name,
+            "Resource": f"{function_name}:{ALIAS_NAME}",
+            "ExecutedVersion": version,
+        },
+        statistic=cloudwatch.Stats.SUM,
+        period=per_minute,
+    )
+    server_errors = cloudwatch.Metric(
+        namespace=names.METRICS_NAMESPACE,
+        metric_name=names.SERVER_ERROR_METRIC,
+        dimensions_map={"service": names.SERVICE_NAME, names.VERSION_DIMENSION: version},
+        statistic=cloudwatch.Stats.SUM,
+        period=per_minute,
+    )
+    return [
+        cloudwatch.Alarm(
+            scope,
+            "NewVersionCrashes",
+            alarm_description="The new version crashed or timed out while traffic moved to it: rolled back.",
+            metric=crashes,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        ),
+        cloudwatch.Alarm(
+            scope,
+            "NewVersionServerErrors",
+            alarm_description="The new version answered 500 or 502 in 2 of 3 minutes while traffic moved "
+            "to it: rolled back.",
+            metric=server_errors,
+            threshold=1,
+            # One answer may be a passing store failure; a broken version keeps failing.
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        ),
+    ]

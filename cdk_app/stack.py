@@ -71,14 +71,14 @@ class OrdersApiStack(Stack):
             self, "Monitoring", config=config, function=self.orders_function.function, api=self.http_api.api
         )
         self.release = OrdersRelease(
-            self, "Release", config=config, alias=self.alias, alarms=list(self.monitoring.alarms)
+            self, "Release", config=config, alias=self.alias, topic=self.monitoring.topic
         )
         self.dashboard = OrdersDashboard(
             self,
             "Dashboard",
             function=self.orders_function.function,
             api=self.http_api.api,
-            alarms=self.monitoring.alarms,
+            alarms=[*self.monitoring.alarms, *self.release.alarms],
         )
 
         if config.uses_placeholder_url:

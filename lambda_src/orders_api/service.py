@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orders_api import errors, snapstart
 from orders_api.identity import NotAuthenticated, admin_principals, auth_mode, caller_of
 from orders_api.names import JSON, OPENAPI_PATH
-from orders_api.observability import logger, metrics, tracer
+from orders_api.observability import count_server_error, logger, metrics, tracer
 from orders_api.preflight import Refusal, checked_event
 from orders_api.routes import router
 from orders_api.store.http import time_budget
@@ -29,6 +29,9 @@ API_VERSION = "1.0.0"
 MAX_FIELD_NAME = 64
 # A body of unknown keys would otherwise be echoed back many times over.
 MAX_REPORTED_PROBLEMS = 10
+# The answers that count as the version's own failures (names.SERVER_ERROR_METRIC): its errors (500)
+# and requests the store refused (502). 503 and 504 say the store is unreachable or slow.
+SERVER_ERRORS = frozenset({500, 502})
 # Kept free of store calls at the end of an invocation: time to log, flush metrics and answer.
 ANSWER_MARGIN_SECONDS = 1.0
 SEE_LOG = "The service's log has the details under this answer's requestId."
@@ -45,6 +48,8 @@ def openapi_document() -> Response[Any]:
 
 
 def _error(status: int, message: str, details: list[dict[str, str]] | None = None) -> Response[Any]:
+    if status in SERVER_ERRORS:
+        count_server_error()
     body = _error_body(message, _request_id(app.current_event.raw_event), details)
     return Response(status_code=status, content_type=JSON, body=json.dumps(body))
 

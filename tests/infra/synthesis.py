@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from aws_cdk import App
@@ -13,6 +15,17 @@ from aws_cdk.assertions import Template
 from cdk_app.stack import OrdersApiStack, add_orders_api
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_pre_traffic_hook() -> ModuleType:
+    """The pre-traffic hook's module (it is its own asset, not a package of the app)."""
+    path = REPO_ROOT / "cdk_app" / "hooks" / "pre_traffic" / "pre_traffic.py"
+    spec = importlib.util.spec_from_file_location("pre_traffic", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cdk_json_context() -> dict[str, Any]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Annotations, Match
 
 from cdk_app.api import ACCESS_LOG_FORMAT
-from tests.infra.synthesis import Synthesized, actions
+from cdk_app.function import TIMEOUT as ORDERS_TIMEOUT
+from cdk_app.release import SHIFT_MINUTES
+from tests.infra.synthesis import Synthesized, actions, load_pre_traffic_hook
 
 pytestmark = pytest.mark.infra
 
@@ -183,7 +187,9 @@ def test_cors_is_off_unless_configured(default_stack: Synthesized) -> None:
     assert "CorsConfiguration" not in api["Properties"]
 
 
-def test_alarms_cover_errors_throttles_5xx_rate_and_p99_latency(default_stack: Synthesized) -> None:
+def test_alarms_cover_errors_throttles_5xx_rate_p99_latency_and_the_new_versions_failures(
+    default_stack: Synthesized,
+) -> None:
     topic_id, _ = default_stack.only("AWS::SNS::Topic")
     alarms = default_stack.resources("AWS::CloudWatch::Alarm").values()
 
@@ -196,6 +202,7 @@ def test_alarms_cover_errors_throttles_5xx_rate_and_p99_latency(default_stack: S
         ("AWS/Lambda", "Throttles", "Sum"),
         ("AWS/ApiGateway", "5xx", "Average"),
         ("AWS/ApiGateway", "Latency", None),
+        ("OrdersApi", "ServerError", "Sum"),
     }
     latency = next(a for a in alarms if a["Properties"]["MetricName"] == "Latency")
     assert latency["Properties"]["ExtendedStatistic"] == "p99"
@@ -278,7 +285,7 @@ def test_the_api_invokes_the_live_alias_which_codedeploy_moves_to_each_new_versi
     assert hook["Properties"]["Environment"]["Variables"]["TARGET_VERSION_ARN"] == {"Ref": version_id}
 
 
-def test_dev_shifts_all_at_once_and_rolls_back_on_any_alarm(default_stack: Synthesized) -> None:
+def test_dev_shifts_all_at_once_and_rolls_back_on_the_new_versions_alarms(default_stack: Synthesized) -> None:
     _, group = default_stack.only("AWS::CodeDeploy::DeploymentGroup")
     properties = group["Properties"]
 
@@ -287,9 +294,57 @@ def test_dev_shifts_all_at_once_and_rolls_back_on_any_alarm(default_stack: Synth
         "Enabled": True,
         "Events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"],
     }
-    watched = {alarm["Name"]["Ref"] for alarm in properties["AlarmConfiguration"]["Alarms"]}
-    assert watched == set(default_stack.resources("AWS::CloudWatch::Alarm"))
     assert properties["AlarmConfiguration"]["Enabled"] is True
+    assert {metric for metric, _ in rollback_alarms(default_stack)} == {"Errors", "ServerError"}
+
+
+def rollback_alarms(stack: Synthesized) -> list[tuple[str, dict[str, Any]]]:
+    """The metric name and properties of each alarm the deployment group rolls back on."""
+    _, group = stack.only("AWS::CodeDeploy::DeploymentGroup")
+    alarms = stack.resources("AWS::CloudWatch::Alarm")
+    watched = [
+        alarms[alarm["Name"]["Ref"]]["Properties"]
+        for alarm in group["Properties"]["AlarmConfiguration"]["Alarms"]
+    ]
+    return [(alarm["MetricName"], alarm) for alarm in watched]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_rollback_alarms_watch_only_the_new_version_and_can_fire_within_a_canary(
+    synth: Callable[..., Synthesized], stage: str
+) -> None:
+    # Given the stage's stack: the version a deploy publishes, and its release's alarms
+    stack = synth(stage=stage)
+    version_id, _ = stack.only("AWS::Lambda::Version")
+    new_version = {"Fn::GetAtt": [version_id, "Version"]}
+    canary_seconds = SHIFT_MINUTES["canary10Percent5Minutes"] * 60
+
+    for metric, alarm in rollback_alarms(stack):
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        # Then each counts the new version alone: not the old one's traffic, nor the hook's direct calls
+        if metric == "Errors":
+            assert alarm["Namespace"] == "AWS/Lambda"
+            assert dimensions["ExecutedVersion"] == new_version
+            assert "Resource" in dimensions
+        else:
+            assert (alarm["Namespace"], metric) == ("OrdersApi", "ServerError")
+            assert dimensions == {"service": "orders", "version": new_version}
+        # And it can fire before a five-minute canary has moved the rest of the traffic
+        assert alarm["Period"] * alarm.get("DatapointsToAlarm", alarm["EvaluationPeriods"]) < canary_seconds
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_hook_has_time_for_every_check_at_its_slowest(default_stack: Synthesized) -> None:
+    hook = next(
+        value["Properties"]
+        for value in default_stack.resources("AWS::Lambda::Function").values()
+        if value["Properties"]["Handler"] == "pre_traffic.handler"
+    )
+    pre_traffic = load_pre_traffic_hook()
+
+    assert (ORDERS_TIMEOUT.to_seconds() + 10) * 1000 <= pre_traffic.INVOKE_ALLOWANCE_MS
+    slowest = len(pre_traffic.CHECKS) * pre_traffic.INVOKE_ALLOWANCE_MS / 1000
+    assert hook["Timeout"] >= slowest + 30
 
 
 def test_the_hook_may_invoke_only_the_new_version(default_stack: Synthesized) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sys
@@ -15,20 +14,14 @@ import pytest
 from orders_api import handler as orders_handler
 from orders_api.store import factory
 from tests.fakes import InMemoryOrderStore
-from tests.infra.synthesis import REPO_ROOT
+from tests.infra.synthesis import load_pre_traffic_hook
 
 pytestmark = pytest.mark.infra
 
 
 @pytest.fixture(scope="module")
 def hook() -> ModuleType:
-    path = REPO_ROOT / "cdk_app" / "hooks" / "pre_traffic" / "pre_traffic.py"
-    spec = importlib.util.spec_from_file_location("pre_traffic", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_pre_traffic_hook()
 
 
 def lambda_invoking(
@@ -109,7 +102,7 @@ def test_the_verdict_goes_to_codedeploy(
         ),
     }
     monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
-    monkeypatch.setattr(hook, "check", lambda invoke, target, mode: problems)
+    monkeypatch.setattr(hook, "check", lambda invoke, target, mode, remaining_ms: problems)
     monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
 
     hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, None)
@@ -135,5 +128,69 @@ def test_checks_that_cannot_run_fail_the_deployment(
     monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
 
     hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, None)
+
+    assert [report["status"] for report in reported] == ["Failed"]
+
+
+class Context:
+    """A Lambda context whose remaining time is whatever a test sets."""
+
+    def __init__(self, remaining_ms: int) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_reports(
+    hook: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a new version whose first answer takes so long that the hook has 20 s left afterwards
+    reported: list[dict[str, str]] = []
+    invoked: list[str] = []
+    context = Context(remaining_ms=10 * 60_000)
+
+    def slow_invoke(FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        invoked.append(json.loads(Payload)["rawPath"])
+        context.remaining_ms = 20_000
+        return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(b"{}")}
+
+    clients = {
+        "lambda": SimpleNamespace(invoke=slow_invoke),
+        "codedeploy": SimpleNamespace(
+            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
+        ),
+    }
+    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
+    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
+
+    # When the hook runs
+    hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, context)
+
+    # Then it stops after the one check, and CodeDeploy hears the verdict before Lambda ends the hook
+    assert invoked == ["/openapi.json"]
+    assert [report["status"] for report in reported] == ["Failed"]
+
+
+def test_the_verdict_is_sent_even_when_the_checks_are_interrupted(
+    hook: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reported: list[dict[str, str]] = []
+
+    def interrupted(*args: Any) -> list[str]:
+        raise KeyboardInterrupt
+
+    clients = {
+        "lambda": SimpleNamespace(invoke=None),
+        "codedeploy": SimpleNamespace(
+            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
+        ),
+    }
+    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
+    monkeypatch.setattr(hook, "check", interrupted)
+    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
+
+    with pytest.raises(KeyboardInterrupt):
+        hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, Context(60_000))
 
     assert [report["status"] for report in reported] == ["Failed"]

@@ -15,7 +15,7 @@ import requests
 import responses
 
 from localdev.api import LocalContext
-from orders_api import errors, handler
+from orders_api import errors, handler, observability
 from orders_api.models import OrderStatus
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
@@ -479,6 +479,53 @@ def test_an_unexpected_error_is_a_json_500_without_details(monkeypatch: pytest.M
 
     assert answer.status == 500
     assert "internal detail" not in answer.message
+
+
+def _server_errors_counted(printed: str) -> list[dict[str, Any]]:
+    """The ServerError metrics among the EMF documents a run printed."""
+    documents = [json.loads(line) for line in printed.splitlines() if line.startswith('{"_aws"')]
+    return [document for document in documents if "ServerError" in document]
+
+
+def test_a_500_is_counted_for_the_version_that_gave_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given version 7 of the function, whose store call breaks
+    class Broken(InMemoryOrderStore):
+        def get(self, order_id: uuid.UUID) -> None:
+            raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(factory, "_store", Broken())
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    capsys.readouterr()
+
+    # When it answers 500
+    assert invoke("GET", f"/orders/{uuid.uuid4()}").status == 500
+
+    # Then one ServerError is published for version 7 (what a release's rollback alarm watches)
+    [document] = _server_errors_counted(capsys.readouterr().out)
+    assert document["ServerError"] == [1.0]
+    assert (document["service"], document["version"]) == (observability.SERVICE, "7")
+    [directive] = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == observability.METRICS_NAMESPACE
+    assert sorted(directive["Dimensions"][0]) == ["service", "version"]
+
+
+def test_a_callers_mistake_or_an_unavailable_store_is_not_the_versions_failure(
+    store: InMemoryOrderStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert invoke("GET", f"/orders/{uuid.uuid4()}").status == 404
+    assert create({**VALID, "productName": ""}).status == 422
+
+    class Down(InMemoryOrderStore):
+        def get(self, *args: Any) -> None:
+            raise errors.StoreUnavailable("refused")
+
+    monkeypatch.setattr(factory, "_store", Down())
+    assert invoke("GET", f"/orders/{uuid.uuid4()}").status == 503
+
+    assert _server_errors_counted(capsys.readouterr().out) == []
 
 
 def test_an_unknown_route_is_a_json_404(store: InMemoryOrderStore) -> None:
