@@ -105,6 +105,9 @@ class OrdersRelease(Construct):
             },
         )
         alias.version.grant_invoke(self.hook)
+        # The hook must name the new version before CodeDeploy runs it for the alias's update; the
+        # reference in the alias's UpdatePolicy alone may not order the two.
+        alias.node.add_dependency(self.hook)
 
         self.alarms = new_version_alarms(self, alias)
         for alarm in self.alarms:

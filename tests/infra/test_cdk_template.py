@@ -282,6 +282,7 @@ def test_the_api_invokes_the_live_alias_which_codedeploy_moves_to_each_new_versi
         if value["Properties"]["Handler"] == "pre_traffic.handler"
     )
     assert hooks["BeforeAllowTrafficHook"] == {"Ref": hook_id}
+    assert hook_id in alias["DependsOn"]  # updated, with the new version's ARN, before the alias moves
     assert hook["Properties"]["Environment"]["Variables"]["TARGET_VERSION_ARN"] == {"Ref": version_id}
 
 
