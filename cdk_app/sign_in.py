@@ -28,7 +28,7 @@ SCOPES: Final = {
 
 
 class OrdersUserPool(Construct):
-    """The user pool, its ``orders`` scopes and two app clients: people and services."""
+    """The user pool, its ``orders`` scopes and three app clients: people, services and operators."""
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str) -> None:
         super().__init__(scope, construct_id)
