@@ -10,6 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from cdk_app.monitoring import share_of_requests
 from orders_api.names import METRICS_NAMESPACE, SERVICE_NAME
 
 PERIOD: Final = Duration.minutes(1)
@@ -51,10 +52,6 @@ class OrdersDashboard(Construct):
                 left_y_axis=cloudwatch.YAxisProps(label=unit, show_units=False, min=0),
             )
 
-        def rate(metric: cloudwatch.Metric, label: str) -> cloudwatch.Metric:
-            # API Gateway's 4xx/5xx metrics are 0 or 1 per request: their average is the share.
-            return metric.with_(statistic=cloudwatch.Stats.AVERAGE, period=PERIOD, label=label)
-
         latency = [
             api.metric_latency(period=PERIOD, statistic=cloudwatch.Stats.percentile(p), label=f"API p{p}")
             for p in (50, 90, 99)
@@ -77,8 +74,8 @@ class OrdersDashboard(Construct):
                     graph(
                         "Error rates",
                         [
-                            rate(api.metric_client_error(), "4xx share"),
-                            rate(api.metric_server_error(), "5xx share"),
+                            share_of_requests(api, api.metric_client_error(), PERIOD, "4xx share", "client"),
+                            share_of_requests(api, api.metric_server_error(), PERIOD, "5xx share", "server"),
                         ],
                         "share",
                     ),
