@@ -5,10 +5,11 @@ by itself when the hook fails or an alarm on the new version fires during the sh
 
 The rollback alarms watch the new version alone, per minute, so that they can fire within a canary's
 five minutes: its crashes and timeouts (Lambda's ``Errors`` for the alias, by ``ExecutedVersion``),
-and its own 5xx answers (the function's ``ServerError`` metric, by version), which Lambda counts as
-successes. Alarms on the whole function or API (``monitoring.py``) would mix in the old version's
-traffic and the hook's calls, and one already firing would block the release of a fix; they page
-operators, and take no part in releases.
+and its own 500 answers (the function's ``ServerError`` metric, by version), which Lambda counts as
+successes. Both need traffic: a version that gets none in the window passes on the hook's verdict.
+Alarms on the whole function or API (``monitoring.py``) would mix in the old version's traffic and
+the hook's calls, and one already firing would block the release of a fix; they page operators, and
+take no part in releases.
 """
 
 from __future__ import annotations
@@ -105,14 +106,13 @@ class OrdersRelease(Construct):
             },
         )
         alias.version.grant_invoke(self.hook)
-        # The hook must name the new version before CodeDeploy runs it for the alias's update; the
-        # reference in the alias's UpdatePolicy alone may not order the two.
+        # The hook must name the new version before CodeDeploy runs it for the alias's update: said
+        # outright, beside the reference in the alias's UpdatePolicy.
         alias.node.add_dependency(self.hook)
 
         self.alarms = new_version_alarms(self, alias)
         for alarm in self.alarms:
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
-            alarm.add_ok_action(cloudwatch_actions.SnsAction(topic))
 
         self.deployment_group = codedeploy.LambdaDeploymentGroup(
             self,
@@ -142,7 +142,10 @@ class OrdersRelease(Construct):
 
 
 def new_version_alarms(scope: Construct, alias: lambda_.Alias) -> list[cloudwatch.Alarm]:
-    """The alarms that roll a release back: the new version's crashes, and its own 5xx answers."""
+    """The alarms that roll a release back: the new version's crashes, and its own 500 answers.
+
+    They keep watching the live version after a release, and notify the alarm topic like the others.
+    """
     version = alias.version.version
     function_name = alias.version.lambda_.function_name
     per_minute = Duration.minutes(1)
@@ -169,7 +172,7 @@ def new_version_alarms(scope: Construct, alias: lambda_.Alias) -> list[cloudwatc
         cloudwatch.Alarm(
             scope,
             "NewVersionCrashes",
-            alarm_description="The new version crashed or timed out while traffic moved to it: rolled back.",
+            alarm_description="The live version crashed or timed out (during a release: it is rolled back).",
             metric=crashes,
             threshold=1,
             evaluation_periods=1,
@@ -179,11 +182,11 @@ def new_version_alarms(scope: Construct, alias: lambda_.Alias) -> list[cloudwatc
         cloudwatch.Alarm(
             scope,
             "NewVersionServerErrors",
-            alarm_description="The new version answered 500 or 502 in 2 of 3 minutes while traffic moved "
-            "to it: rolled back.",
+            alarm_description="The live version answered 500 in 2 of 3 minutes (during a release: it is "
+            "rolled back).",
             metric=server_errors,
             threshold=1,
-            # One answer may be a passing store failure; a broken version keeps failing.
+            # One 500 may be a fluke; a broken version keeps failing.
             evaluation_periods=3,
             datapoints_to_alarm=2,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

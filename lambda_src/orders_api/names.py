@@ -77,7 +77,7 @@ POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 POWERTOOLS_TRACE_DISABLED: Final = "POWERTOOLS_TRACE_DISABLED"
 SERVICE_NAME: Final = "orders"
 METRICS_NAMESPACE: Final = "OrdersApi"
-# The function's own 5xx answers (500, and 502: the store refused what it was sent), counted per
+# The function's own failures (its 500 answers: an unexpected error, a misconfiguration), counted per
 # function version (dimensions "service" and "version"): a release rolls back on a new version's count.
 SERVER_ERROR_METRIC: Final = "ServerError"
 VERSION_DIMENSION: Final = "version"

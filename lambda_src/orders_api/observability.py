@@ -72,7 +72,7 @@ metrics = Metrics(service=SERVICE, namespace=METRICS_NAMESPACE)
 
 
 def count_server_error(env: Mapping[str, str] = os.environ) -> None:
-    """One of the function's own 5xx answers, counted for the version that gave it (``names``), at once:
+    """One of the function's own 500 answers, counted for the version that gave it (``names``), at once:
     CodeDeploy's alarms watch a new version's count while traffic moves to it."""
     version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
     dimensions = {"service": SERVICE, names.VERSION_DIMENSION: version}

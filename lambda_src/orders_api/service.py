@@ -29,9 +29,9 @@ API_VERSION = "1.0.0"
 MAX_FIELD_NAME = 64
 # A body of unknown keys would otherwise be echoed back many times over.
 MAX_REPORTED_PROBLEMS = 10
-# The answers that count as the version's own failures (names.SERVER_ERROR_METRIC): its errors (500)
-# and requests the store refused (502). 503 and 504 say the store is unreachable or slow.
-SERVER_ERRORS = frozenset({500, 502})
+# The answer that counts as the version's own failure (names.SERVER_ERROR_METRIC): an unexpected error
+# or a misconfiguration. 502, 503 and 504 tell of the store (or the secret), whatever the version.
+OWN_FAILURE = 500
 # Kept free of store calls at the end of an invocation: time to log, flush metrics and answer.
 ANSWER_MARGIN_SECONDS = 1.0
 SEE_LOG = "The service's log has the details under this answer's requestId."
@@ -48,7 +48,7 @@ def openapi_document() -> Response[Any]:
 
 
 def _error(status: int, message: str, details: list[dict[str, str]] | None = None) -> Response[Any]:
-    if status in SERVER_ERRORS:
+    if status == OWN_FAILURE:
         count_server_error()
     body = _error_body(message, _request_id(app.current_event.raw_event), details)
     return Response(status_code=status, content_type=JSON, body=json.dumps(body))
@@ -217,6 +217,8 @@ def _security_schemes() -> dict[str, Any]:
 
 
 def _early_answer(refusal: Refusal, event: dict[str, Any]) -> dict[str, Any]:
+    if refusal.status == OWN_FAILURE:
+        count_server_error()
     return {
         "statusCode": refusal.status,
         "headers": {"Content-Type": JSON},

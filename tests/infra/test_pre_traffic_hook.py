@@ -143,7 +143,7 @@ class Context:
 
 
 def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_reports(
-    hook: ModuleType, monkeypatch: pytest.MonkeyPatch
+    hook: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a new version whose first answer takes so long that the hook has 20 s left afterwards
     reported: list[dict[str, str]] = []
@@ -153,7 +153,9 @@ def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_repo
     def slow_invoke(FunctionName: str, Payload: bytes) -> dict[str, Any]:
         invoked.append(json.loads(Payload)["rawPath"])
         context.remaining_ms = 20_000
-        return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": io.BytesIO(b"{}")}
+        # A right answer: only the checks not made can fail the release.
+        answer = {"statusCode": 200, "body": "{}"}
+        return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
 
     clients = {
         "lambda": SimpleNamespace(invoke=slow_invoke),
@@ -167,9 +169,12 @@ def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_repo
     # When the hook runs
     hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, context)
 
-    # Then it stops after the one check, and CodeDeploy hears the verdict before Lambda ends the hook
+    # Then it stops after the one check, and CodeDeploy hears the verdict before Lambda ends the hook:
+    # a release whose checks were not all made does not pass
     assert invoked == ["/openapi.json"]
     assert [report["status"] for report in reported] == ["Failed"]
+    verdict = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert verdict["problems"] == ["GET /orders: not checked, the hook ran out of time"]
 
 
 def test_the_verdict_is_sent_even_when_the_checks_are_interrupted(

@@ -511,6 +511,20 @@ def test_a_500_is_counted_for_the_version_that_gave_it(
     assert sorted(directive["Dimensions"][0]) == ["service", "version"]
 
 
+def test_a_500_before_routing_is_counted_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a version deployed with a setting it cannot read
+    monkeypatch.setenv("ORDERS_API_AUTH", "bogus")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "8")
+    capsys.readouterr()
+
+    assert invoke("GET", f"/orders/{uuid.uuid4()}").status == 500
+
+    [document] = _server_errors_counted(capsys.readouterr().out)
+    assert document["version"] == "8"
+
+
 def test_a_callers_mistake_or_an_unavailable_store_is_not_the_versions_failure(
     store: InMemoryOrderStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
