@@ -38,6 +38,25 @@ def lambda_invoking(
     return invoke
 
 
+# What CodeDeploy sends the hook.
+HOOK_EVENT = {"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}
+
+
+def runtime_boto3(monkeypatch: pytest.MonkeyPatch, invoke: Any) -> list[dict[str, str]]:
+    """The Lambda runtime's boto3 as the hook sees it, with ``invoke`` for Lambda's ``invoke``, and the
+    version to check in the environment; the list fills with the verdicts sent to CodeDeploy."""
+    reported: list[dict[str, str]] = []
+    clients = {
+        "lambda": SimpleNamespace(invoke=invoke),
+        "codedeploy": SimpleNamespace(
+            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
+        ),
+    }
+    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
+    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
+    return reported
+
+
 @pytest.fixture
 def orders_store(monkeypatch: pytest.MonkeyPatch) -> InMemoryOrderStore:
     memory = InMemoryOrderStore()
@@ -94,18 +113,10 @@ def test_a_version_that_crashes_is_refused(hook: ModuleType) -> None:
 def test_the_verdict_goes_to_codedeploy(
     hook: ModuleType, monkeypatch: pytest.MonkeyPatch, problems: list[str], status: str
 ) -> None:
-    reported: list[dict[str, str]] = []
-    clients = {
-        "lambda": SimpleNamespace(invoke=None),
-        "codedeploy": SimpleNamespace(
-            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
-        ),
-    }
-    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
+    reported = runtime_boto3(monkeypatch, invoke=None)
     monkeypatch.setattr(hook, "check", lambda invoke, target, mode, remaining_ms: problems)
-    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
 
-    hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, None)
+    hook.handler(HOOK_EVENT, None)
 
     assert reported == [{"deploymentId": "d-1", "lifecycleEventHookExecutionId": "h-1", "status": status}]
 
@@ -113,21 +124,12 @@ def test_the_verdict_goes_to_codedeploy(
 def test_checks_that_cannot_run_fail_the_deployment(
     hook: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reported: list[dict[str, str]] = []
-
     def broken_invoke(**kwargs: Any) -> Any:
         raise RuntimeError("AccessDenied")
 
-    clients = {
-        "lambda": SimpleNamespace(invoke=broken_invoke),
-        "codedeploy": SimpleNamespace(
-            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
-        ),
-    }
-    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
-    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
+    reported = runtime_boto3(monkeypatch, invoke=broken_invoke)
 
-    hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, None)
+    hook.handler(HOOK_EVENT, None)
 
     assert [report["status"] for report in reported] == ["Failed"]
 
@@ -146,7 +148,6 @@ def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_repo
     hook: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a new version whose first answer takes so long that the hook has 20 s left afterwards
-    reported: list[dict[str, str]] = []
     invoked: list[str] = []
     context = Context(remaining_ms=10 * 60_000)
 
@@ -157,17 +158,10 @@ def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_repo
         answer = {"statusCode": 200, "body": "{}"}
         return {"StatusCode": 200, "Payload": io.BytesIO(json.dumps(answer).encode())}
 
-    clients = {
-        "lambda": SimpleNamespace(invoke=slow_invoke),
-        "codedeploy": SimpleNamespace(
-            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
-        ),
-    }
-    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
-    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
+    reported = runtime_boto3(monkeypatch, invoke=slow_invoke)
 
     # When the hook runs
-    hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, context)
+    hook.handler(HOOK_EVENT, context)
 
     # Then it stops after the one check, and CodeDeploy hears the verdict before Lambda ends the hook:
     # a release whose checks were not all made does not pass
@@ -180,22 +174,13 @@ def test_a_hook_short_of_time_starts_no_check_it_could_not_finish_and_still_repo
 def test_the_verdict_is_sent_even_when_the_checks_are_interrupted(
     hook: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reported: list[dict[str, str]] = []
-
     def interrupted(*args: Any) -> list[str]:
         raise KeyboardInterrupt
 
-    clients = {
-        "lambda": SimpleNamespace(invoke=None),
-        "codedeploy": SimpleNamespace(
-            put_lifecycle_event_hook_execution_status=lambda **kw: reported.append(kw)
-        ),
-    }
-    monkeypatch.setitem(sys.modules, "boto3", SimpleNamespace(client=clients.__getitem__))
+    reported = runtime_boto3(monkeypatch, invoke=None)
     monkeypatch.setattr(hook, "check", interrupted)
-    monkeypatch.setenv("TARGET_VERSION_ARN", "arn:aws:lambda:eu-west-1:123456789012:function:orders:7")
 
     with pytest.raises(KeyboardInterrupt):
-        hook.handler({"DeploymentId": "d-1", "LifecycleEventHookExecutionId": "h-1"}, Context(60_000))
+        hook.handler(HOOK_EVENT, Context(60_000))
 
     assert [report["status"] for report in reported] == ["Failed"]
