@@ -18,6 +18,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from cdk_app.config import OrdersApiConfig
+from orders_api import names
 
 PERIOD: Final = Duration.minutes(5)
 # Share of requests answered with 5xx: the 5xx count over the request count.
@@ -73,6 +74,19 @@ ALARMS: Final[tuple[AlarmRule, ...]] = (
         "FunctionThrottles",
         "Lambda throttled the orders function (concurrency limit reached).",
         lambda function, api: function.metric_throttles(period=PERIOD, statistic=cloudwatch.Stats.SUM),
+        threshold=1,
+    ),
+    AlarmRule(
+        "UnreadableRequests",
+        "A request's checks before routing raised unexpectedly (answered 400, not counted against a "
+        "release): a bug to fix, found by a caller's input; the log has its stack trace.",
+        lambda function, api: cloudwatch.Metric(
+            namespace=names.METRICS_NAMESPACE,
+            metric_name=names.UNREADABLE_REQUEST_METRIC,
+            dimensions_map={"service": names.SERVICE_NAME},
+            statistic=cloudwatch.Stats.SUM,
+            period=PERIOD,
+        ),
         threshold=1,
     ),
     AlarmRule(

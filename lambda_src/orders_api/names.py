@@ -81,6 +81,9 @@ METRICS_NAMESPACE: Final = "OrdersApi"
 # function version (dimensions "service" and "version"): a release rolls back on a new version's count.
 SERVER_ERROR_METRIC: Final = "ServerError"
 VERSION_DIMENSION: Final = "version"
+# A request whose checks before routing raised unexpectedly: answered 400 (only the caller's input had
+# been read), counted here for the operators' alarm, never as the version's own failure.
+UNREADABLE_REQUEST_METRIC: Final = "UnreadableRequest"
 
 # --- start-up --------------------------------------------------------------------------------------
 

@@ -4,8 +4,11 @@ API Gateway hands the function whatever the caller sent. Before Powertools parse
 must be at most 64 KiB, be declared ``application/json`` (media types compare case-insensitively; a
 ``charset`` other than UTF-8 is refused), be UTF-8 text, and be one JSON object within bounds that no
 order comes near: at most 32 levels of nesting, numbers of at most 100 characters (Python's own limit
-on integer digits would otherwise raise in the middle of parsing), no ``NaN``/``Infinity`` (not JSON),
-no key twice. Every refusal is a 4xx with a message that says what to change.
+on integer digits would otherwise raise in the middle of parsing) whose size fits a 64-bit float
+(0, or between 1e-308 and 1e308 in size: ``1e309``, ``1e-400`` or ``1e1000000000000000000`` are
+400, as no order field can hold them and ``decimal`` cannot even represent the last), no
+``NaN``/``Infinity`` (not JSON), no key twice. Every refusal is a 4xx with a message that says what
+to change.
 
 A body that passes is handed on normalised (re-serialised from what was parsed here, numbers written
 as exact whole numbers being integers; ``content-type: application/json``), so Powertools' own parser
@@ -20,7 +23,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from decimal import Decimal
+import math
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from orders_api.names import JSON
@@ -40,6 +44,10 @@ class Refusal(Exception):
 
 
 class _NumberTooLong(ValueError):
+    pass
+
+
+class _NumberOutOfRange(ValueError):
     pass
 
 
@@ -89,6 +97,11 @@ def parse_json(text: str) -> Any:
         raise Refusal(
             400, f"A number in the request body is longer than {MAX_NUMBER_CHARS} characters."
         ) from error
+    except _NumberOutOfRange as error:
+        raise Refusal(
+            400,
+            "A number in the request body is out of range: its size must be 0 or between 1e-308 and 1e308.",
+        ) from error
     except _RepeatedKey as error:
         raise Refusal(400, "The request body is not valid JSON: an object has the same key twice.") from error
     except ValueError as error:
@@ -131,10 +144,17 @@ def _float(text: str) -> float | int:
     # decimal, not on a float, so 2.0000000000000001 or 1e-400 never round to a whole number.
     if len(text) > MAX_NUMBER_CHARS:
         raise _NumberTooLong(text[:20])
-    exact = Decimal(text)
-    if exact == exact.to_integral_value() and abs(exact.adjusted()) <= MAX_NUMBER_CHARS:
+    try:
+        # Decimal refuses exponents beyond about 10**18 (InvalidOperation, not a ValueError).
+        exact = Decimal(text)
+    except InvalidOperation as error:
+        raise _NumberOutOfRange(text[:20]) from error
+    approximate = float(text)
+    if math.isinf(approximate) or (approximate == 0 and not exact.is_zero()):
+        raise _NumberOutOfRange(text[:20])
+    if abs(exact.adjusted()) <= MAX_NUMBER_CHARS and exact == exact.to_integral_value():
         return int(exact)
-    return float(text)
+    return approximate
 
 
 def _constant(name: str) -> Any:

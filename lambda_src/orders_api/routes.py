@@ -26,7 +26,7 @@ OrderId = Annotated[UUID, Path(description="The order's id, a UUID.")]
 # What a request with a JSON body can get wrong, before any order logic runs.
 BODY_ERRORS: dict[str, str] = {
     "e400": "The body is not valid JSON, nests deeper than 32 levels, or has a number longer than 100 "
-    "characters.",
+    "characters or of a size outside 1e-308 to 1e308.",
     "e413": "The body is over 64 KiB.",
     "e415": "The body is not sent as application/json (any letter case; UTF-8 only).",
 }

@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orders_api import errors, snapstart
+from orders_api import errors, names, snapstart
 from orders_api.identity import NotAuthenticated, admin_principals, auth_mode, caller_of
 from orders_api.names import JSON, OPENAPI_PATH
 from orders_api.observability import count_server_error, logger, metrics, tracer
@@ -35,6 +35,7 @@ OWN_FAILURE = 500
 # Kept free of store calls at the end of an invocation: time to log, flush metrics and answer.
 ANSWER_MARGIN_SECONDS = 1.0
 SEE_LOG = "The service's log has the details under this answer's requestId."
+UNREADABLE = f"The request could not be read; check its body and headers. {SEE_LOG}"
 
 app = APIGatewayHttpResolver(enable_validation=True)
 snapstart.register()
@@ -242,6 +243,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except errors.ConfigurationError as error:
         logger.error("Service misconfigured", error=str(error))
         return _early_answer(Refusal(500, f"{error.public_message} {SEE_LOG}"), event)
+    except Exception:
+        # Only the caller's request has been read so far, so whatever broke was the caller's input: a
+        # 400, never a crash or a 500 that a release would count as the new version's own failure
+        # (anyone could roll a canary back). Operators still hear of it (names.UNREADABLE_REQUEST_METRIC).
+        logger.exception("A request could not be read")
+        metrics.add_metric(name=names.UNREADABLE_REQUEST_METRIC, unit=MetricUnit.Count, value=1)
+        return _early_answer(Refusal(400, UNREADABLE), event)
     logger.append_keys(caller=caller.id)
     app.append_context(caller=caller)
     # Store calls, retries included, end in time for this function to answer with its own 504.

@@ -203,6 +203,8 @@ def test_alarms_cover_errors_throttles_5xx_rate_p99_latency_and_the_new_versions
         ("AWS/Lambda", "Throttles", "Sum"),
         ("AWS/ApiGateway", "Latency", None),
         ("OrdersApi", "ServerError", "Sum"),
+        # Requests whose checks before routing raised: answered 400, told to operators, never a rollback.
+        ("OrdersApi", "UnreadableRequest", "Sum"),
     }
     # The 5xx share is computed from the two counts: HTTP APIs document 5xx as a count, not a rate.
     [share] = [a["Properties"] for a in alarms if "Metrics" in a["Properties"]]

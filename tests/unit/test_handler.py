@@ -542,6 +542,62 @@ def test_a_callers_mistake_or_an_unavailable_store_is_not_the_versions_failure(
     assert _server_errors_counted(capsys.readouterr().out) == []
 
 
+def _metric_documents(printed: str, name: str) -> list[dict[str, Any]]:
+    documents = [json.loads(line) for line in printed.splitlines() if line.startswith('{"_aws"')]
+    return [document for document in documents if name in document]
+
+
+def test_the_number_that_crashed_the_function_cannot_roll_back_a_release(
+    store: InMemoryOrderStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given version 9 in a canary, and an anonymous caller's number beyond decimal's exponent range
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "9")
+    capsys.readouterr()
+    raw = '{"productName":"Tea","productQuantity":1e1000000000000000000,"productPrice":450}'
+
+    # When it reaches lambda_handler (an exception leaving it is what Lambda's Errors metric counts)
+    answer = invoke("POST", "/orders", raw_body=raw, headers={"content-type": "application/json"})
+
+    # Then it is the caller's 400, and neither release alarm's metric moves
+    assert answer.status == 400, answer.body
+    assert _server_errors_counted(capsys.readouterr().out) == []
+    assert store.orders == {}
+
+
+def test_whatever_breaks_the_checks_before_routing_is_a_400_for_operators_not_a_rollback(
+    store: InMemoryOrderStore,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given a version whose body checks meet an input they were never written for (the crash class
+    # above, had it not been fixed)
+    from decimal import InvalidOperation
+
+    from orders_api import service
+
+    def crash(event: dict[str, Any]) -> dict[str, Any]:
+        raise InvalidOperation([InvalidOperation])
+
+    monkeypatch.setattr(service, "checked_event", crash)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "9")
+    capsys.readouterr()
+
+    # When a request comes in, nothing leaves lambda_handler (Lambda would count an Errors datapoint)
+    answer = create()
+
+    # Then the caller gets a 400 that says what to check; no ServerError is counted for the version,
+    # and the operators' UnreadableRequest metric (their alarm's dimensions) gets one
+    assert answer.status == 400
+    assert "could not be read" in answer.message
+    printed = capsys.readouterr().out
+    assert _server_errors_counted(printed) == []
+    [document] = _metric_documents(printed, "UnreadableRequest")
+    assert document["UnreadableRequest"] == [1.0]
+    assert document["service"] == observability.SERVICE
+    assert store.orders == {}
+
+
 def test_an_unknown_route_is_a_json_404(store: InMemoryOrderStore) -> None:
     answer = invoke("GET", "/customers")
 
