@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,15 +56,19 @@ class LocalContext:
 def http_api_event(
     method: str,
     target: str,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     body: bytes | None = None,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
-    """The HTTP API payload 2.0 event API Gateway would send for this request (``$default`` route)."""
+    """The HTTP API payload 2.0 event API Gateway would send for this request (``$default`` route).
+
+    ``headers`` as a mapping, or as the (name, value) pairs sent, a name repeated as often as it was.
+    """
     parts = urlsplit(target)
     lowered: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in (headers or {}).items():
+    pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
+    for name, value in pairs:
         key = name.lower()
         if key == "cookie":
             cookies.extend(cookie.strip() for cookie in value.split(";") if cookie.strip())
@@ -148,7 +152,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else None
         event = http_api_event(
-            self.command, self.path, dict(self.headers.items()), body, source_ip=self.client_address[0]
+            self.command, self.path, self.headers.items(), body, source_ip=self.client_address[0]
         )
         if self.server.authorize is not None:
             # What API Gateway's JWT authorizer does before the function runs.
