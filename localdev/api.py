@@ -4,14 +4,18 @@
 Why an adapter instead of Powertools' ASGI resolver: the Lambda uses ``APIGatewayHttpResolver`` with its
 Logger/Tracer/Metrics decorators and the 64 KiB check in ``lambda_handler``; calling that very function
 with the event API Gateway would send runs the same routes, parsing and client code as production.
-Like a Lambda execution environment, it handles one request at a time.
+Who runs the function is an ``Invoker`` (``localdev.environments``): ``make run`` hands each request to
+one of several execution environments, as Lambda does; tests may call it in process.
+
+Every request gets one line in the console (``access_log``): method, path without its query, status,
+latency, the environment and whether it started cold, and the caller, or why the request was refused
+before the function. Never a header's value, so never a token.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -21,11 +25,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from localdev.environments import InProcess, Invocation, Invoker
+
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # (method, Authorization header) -> the event's requestContext.authorizer, or a refusal with .status
 # and .message (see localdev/tokens.py).
 Authorize = Callable[[str, str | None], Any]
 
+# Connections waiting to be accepted: a burst of clients (astrapy's insert_many opens 20, a load test
+# hundreds) is queued, not reset. The kernel caps it at net.core.somaxconn (4096 on current Linux).
+LISTEN_BACKLOG = 1024
 # API Gateway refuses bodies over 10 MB before the function sees them.
 GATEWAY_MAX_BODY = 10 * 1024 * 1024
 TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
@@ -154,21 +163,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
         event = http_api_event(
             self.command, self.path, self.headers.items(), body, source_ip=self.client_address[0]
         )
+        started = time.monotonic()
+        caller = "anonymous"
         if self.server.authorize is not None:
             # What API Gateway's JWT authorizer does before the function runs.
             verdict = self.server.authorize(self.command, self.headers.get("Authorization"))
             if not isinstance(verdict, dict):
                 self._refuse(verdict.status, verdict.message)
+                self._log(
+                    verdict.status,
+                    started,
+                    f"refused before the function: {verdict.reason or verdict.message}",
+                )
                 return
             event["requestContext"]["authorizer"] = verdict
-        with self.server.invoke_lock:
-            result = self.server.lambda_handler(event, LocalContext())
+            caller = str(verdict.get("jwt", {}).get("claims", {}).get("sub", "?"))
+        invocation = self.server.invoker.invoke(event)
+        result = invocation.result
         payload = result.get("body") or ""
         data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
         headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers[str(name)] = ", ".join(str(v) for v in values)
-        self._send(int(result.get("statusCode", 200)), headers, data, result.get("cookies") or [])
+        status = int(result.get("statusCode", 200))
+        self._send(status, headers, data, result.get("cookies") or [])
+        self._log(status, started, f"caller {caller}", invocation)
+
+    def _log(self, status: int, started: float, who: str, invocation: Invocation | None = None) -> None:
+        path = urlsplit(self.path).path
+        where = ""
+        if invocation is not None and invocation.environment:
+            where = f" env {invocation.environment} {'cold' if invocation.cold else 'warm'}"
+        elapsed = (time.monotonic() - started) * 1000
+        line = (
+            f"{self.command} {_printable(path, 100)} {status} {elapsed:.0f} ms{where} {_printable(who, 200)}"
+        )
+        self.server.access_log(line)
 
     def _refuse(self, status: int, message: str) -> None:
         body = json.dumps({"message": message}).encode()
@@ -194,23 +224,38 @@ class _RequestHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def _printable(text: str, limit: int) -> str:
+    shown = "".join(c if c.isprintable() else "?" for c in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _quiet(line: str) -> None:
+    """No access log."""
+
+
 class LocalApiServer(ThreadingHTTPServer):
-    """An HTTP server whose every request is one invocation of the Lambda handler."""
+    """An HTTP server whose every request is one invocation of the Lambda function.
+
+    ``function`` is an ``Invoker`` (``localdev.environments.ExecutionEnvironments`` in ``make run``) or
+    a plain handler, called in this process one invocation at a time.
+    """
 
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(
         self,
         address: tuple[str, int],
-        lambda_handler: LambdaHandler,
+        function: Invoker | LambdaHandler,
         verbose: bool = False,
         authorize: Authorize | None = None,
+        access_log: Callable[[str], None] = _quiet,
     ) -> None:
         super().__init__(address, _RequestHandler)
-        self.lambda_handler = lambda_handler
+        self.invoker: Invoker = InProcess(function) if callable(function) else function
         self.authorize = authorize
-        self.invoke_lock = threading.Lock()
         self.verbose = verbose
+        self.access_log = access_log
 
     @property
     def url(self) -> str:

@@ -1,7 +1,10 @@
 """``make run``: the API on localhost, backed by the embedded Stargate-compatible server.
 
 With ``STORE_URL`` set (and a token or credentials), the API uses that Stargate or Astra instead.
-Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082).
+Settings: ``PORT`` (3000), ``HOST`` (127.0.0.1), ``DATA_DIR`` (.local-data), ``STARGATE_PORT`` (8082),
+``LOCAL_CONCURRENCY``: how many execution environments may run the function at once (processes, each
+with its own cold start, as in Lambda; ``localdev/environments.py``). By default the CPU count, and 1
+with the Document API store, as the stack deploys it (reserved concurrency 1, docs/stores/document-api.md).
 Callers sign in with local bearer tokens (``make token``, ``localdev/tokens.py``) as with ``apiAuth=jwt``;
 a request without one is the local caller ``local``. Cursors are sealed with a random key kept in
 ``DATA_DIR/cursor-key`` unless ``CURSOR_KEY`` is set.
@@ -14,6 +17,7 @@ import secrets
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -22,6 +26,8 @@ from localdev.stargate.server import DEFAULT_USERNAME as EMBEDDED_USERNAME
 from orders_api import names
 
 DEFAULT_NAMESPACE = "orders"
+# Each environment is a Python process of about 60 MB.
+MAX_LOCAL_CONCURRENCY = 64
 
 
 def main() -> int:
@@ -82,13 +88,21 @@ def main() -> int:
         return 2
 
     from localdev.api import LocalApiServer
+    from localdev.environments import ExecutionEnvironments
     from localdev.tokens import LocalIssuer
-    from orders_api.handler import lambda_handler
 
+    try:
+        concurrency = local_concurrency(settings.store_api)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        if stargate is not None:
+            stargate.stop()
+        return 2
     issuer = LocalIssuer(os.environ.get("DATA_DIR", ".local-data"))
     authorize = issuer.authorize if os.environ[names.ORDERS_API_AUTH] == "jwt" else None
+    environments = ExecutionEnvironments(concurrency)
     try:
-        server = LocalApiServer((host, port), lambda_handler, authorize=authorize)
+        server = LocalApiServer((host, port), environments, authorize=authorize, access_log=print_line)
     except OSError as error:
         print(f"Cannot serve the API on {host}:{port} ({error}); set PORT to a free port.", file=sys.stderr)
         if stargate is not None:
@@ -102,7 +116,8 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     print(
         f"Orders API: {server.url} (store: {settings.store_api} API at {settings.base_url}, "
-        f"namespace {settings.namespace})"
+        f"namespace {settings.namespace}; up to {concurrency} execution environment"
+        f"{'s' if concurrency > 1 else ''}, LOCAL_CONCURRENCY)"
     )
     print("Try:")
     print(
@@ -114,9 +129,28 @@ def main() -> int:
         server.serve_forever(poll_interval=0.2)
     finally:
         server.server_close()
+        environments.close()
         if stargate is not None:
             stargate.stop()
     return 0
+
+
+def print_line(line: str) -> None:
+    """One access-log line on the console, at once (several threads print them)."""
+    print(line, flush=True)
+
+
+def local_concurrency(store_api: str, env: Mapping[str, str] = os.environ) -> int:
+    """How many execution environments may run at once: ``LOCAL_CONCURRENCY``, or the default for
+    ``store_api`` (the CPU count; 1 for the Document API, as deployed). ValueError says what to set."""
+    setting = env.get("LOCAL_CONCURRENCY", "").strip()
+    if not setting:
+        return 1 if store_api == names.DOCUMENT_API else max(1, os.cpu_count() or 1)
+    if not setting.isdigit() or not 1 <= int(setting) <= MAX_LOCAL_CONCURRENCY:
+        raise ValueError(
+            f"LOCAL_CONCURRENCY must be a whole number from 1 to {MAX_LOCAL_CONCURRENCY}, got {setting!r}."
+        )
+    return int(setting)
 
 
 def store_setting(name: str) -> str:

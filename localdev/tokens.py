@@ -22,7 +22,7 @@ import os
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class Refused:
 
     status: int
     message: str
+    reason: str = field(default="", compare=False)
+    """Why, for make run's console (the caller sees only what API Gateway says); never the token."""
 
 
 def as_api_gateway_hands_them(claims: dict[str, Any]) -> dict[str, str]:
@@ -57,6 +59,18 @@ def as_api_gateway_hands_them(claims: dict[str, Any]) -> dict[str, str]:
         return str(value)
 
     return {name: text(value) for name, value in claims.items()}
+
+
+def _why(error: jwt.PyJWTError) -> str:
+    """A refused token's fault in words (PyJWT's messages never quote the token)."""
+    if isinstance(error, jwt.ExpiredSignatureError):
+        lifetime = f"{LIFETIME_SECONDS // 60} minutes"
+        return f"the token has expired (tokens last {lifetime}; make token gives a new one)"
+    if isinstance(error, jwt.InvalidSignatureError):
+        return "the token was not signed by this make run (issued for another DATA_DIR?)"
+    if isinstance(error, jwt.DecodeError):
+        return "the bearer value is not a token from make token"
+    return f"the token is not valid here: {error}"
 
 
 class LocalIssuer:
@@ -87,7 +101,7 @@ class LocalIssuer:
         else:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                return Refused(401, "Unauthorized")
+                return Refused(401, "Unauthorized", "the Authorization header is not 'Bearer <token>'")
             try:
                 claims = jwt.decode(
                     token.strip(),
@@ -97,12 +111,12 @@ class LocalIssuer:
                     issuer=ISSUER,
                     options={"require": ["exp", "iss", "aud", "sub"]},
                 )
-            except jwt.PyJWTError:
-                return Refused(401, "Unauthorized")
+            except jwt.PyJWTError as error:
+                return Refused(401, "Unauthorized", _why(error))
         scopes = str(claims.get("scope", "")).split()
         needed = "orders/read" if method.upper() in ("GET", "HEAD", "OPTIONS") else "orders/write"
         if needed not in scopes:
-            return Refused(403, "Forbidden")
+            return Refused(403, "Forbidden", f"the token of {claims['sub']!r} lacks the scope {needed}")
         return {"jwt": {"claims": as_api_gateway_hands_them(claims), "scopes": scopes}}
 
     def _key(self) -> str:

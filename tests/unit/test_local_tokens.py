@@ -120,3 +120,23 @@ def test_the_function_gets_the_claims_as_api_gateway_hands_them_over(
     assert handed["exp"] == str(2**40)
     assert handed["scp"] == "[orders/read orders/admin]"
     assert caller_of({"requestContext": {"authorizer": verdict}}, "jwt").admin is True
+
+
+def test_each_refusal_says_why_for_the_console_without_the_token(issuer: LocalIssuer, tmp_path: Path) -> None:
+    expired = issuer.issue("alice", lifetime=-10)
+    foreign = LocalIssuer(tmp_path / "elsewhere").issue("alice")
+    reader = issuer.issue("alice", ("orders/read",))
+    cases = {
+        "Basic abc": "not 'Bearer <token>'",
+        f"Bearer {expired}": "has expired (tokens last 60 minutes; make token gives a new one)",
+        f"Bearer {foreign}": "not signed by this make run (issued for another DATA_DIR?)",
+        "Bearer not-a-token": "not a token from make token",
+    }
+    for authorization, why in cases.items():
+        verdict = issuer.authorize("GET", authorization)
+        assert isinstance(verdict, Refused)
+        assert why in verdict.reason
+        assert authorization.split()[-1] not in verdict.reason
+    refused = issuer.authorize("POST", f"Bearer {reader}")
+    assert isinstance(refused, Refused)
+    assert refused.reason == "the token of 'alice' lacks the scope orders/write"

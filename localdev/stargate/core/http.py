@@ -139,6 +139,9 @@ class StargateHTTPServer(ThreadingHTTPServer):
     """A threaded HTTP server that can close its open connections when stopping."""
 
     daemon_threads = True
+    # Connections waiting to be accepted: astrapy's async insert_many opens 20 at once, and the default
+    # of 5 reset some of them. The kernel caps it at net.core.somaxconn.
+    request_queue_size = 1024
 
     def __init__(self, address: tuple[str, int], router: Router, *, verbose: bool = False) -> None:
         """Bind ``address`` (port 0 picks a free port) and serve ``router``."""
