@@ -7,7 +7,7 @@ from uuid import UUID
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from orders_api.errors import OrderNotFound
+from orders_api.errors import OrderDeleted, OrderNotFound
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
@@ -18,8 +18,11 @@ class InMemoryOrderStore:
 
     def __init__(self) -> None:
         self.orders: dict[UUID, StoredOrder] = {}
+        self.deleted: set[UUID] = set()  # the ids of deleted orders: both real stores keep tombstones
 
     def create(self, order: StoredOrder) -> tuple[StoredOrder, bool]:
+        if order.orderId in self.deleted:
+            raise OrderDeleted()
         if order.orderId in self.orders:
             return self.orders[order.orderId], False
         self.orders[order.orderId] = order
@@ -38,6 +41,7 @@ class InMemoryOrderStore:
     def delete(self, order_id: UUID, owner: str | None = None) -> None:
         if self.get(order_id, owner) is not None:
             self.orders.pop(order_id, None)
+            self.deleted.add(order_id)
 
     def list(
         self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None

@@ -24,6 +24,15 @@ class IdempotencyKeyReused(OrdersError):
         )
 
 
+class OrderDeleted(OrdersError):
+    """An Idempotency-Key was sent again after the order it created was deleted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The order this Idempotency-Key created has been deleted; use a new key to order again."
+        )
+
+
 class TransitionNotAllowed(OrdersError):
     """The requested status change is not one the order lifecycle allows."""
 

@@ -71,7 +71,10 @@ def current_caller() -> Caller:
             "content": {JSON: {"model": Order}},
         },
         201: {"description": "The stored order.", "content": {JSON: {"model": Order}}},
-        **error_responses(**BODY_ERRORS, e409="The Idempotency-Key was used with a different body."),
+        **error_responses(
+            **BODY_ERRORS,
+            e409="The Idempotency-Key was used with a different body, or its order has been deleted.",
+        ),
     },
 )
 @tracer.capture_method(capture_response=False)

@@ -120,7 +120,9 @@ def _not_found(error: errors.OrderNotFound) -> Response[Any]:
     return _error(404, str(error))
 
 
-@app.exception_handler([errors.IdempotencyKeyReused, errors.TransitionNotAllowed, errors.ConcurrentUpdate])
+@app.exception_handler(
+    [errors.IdempotencyKeyReused, errors.OrderDeleted, errors.TransitionNotAllowed, errors.ConcurrentUpdate]
+)
 def _conflict(error: errors.OrdersError) -> Response[Any]:
     return _error(409, str(error))
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orders_api.errors import InvalidCursor
+from orders_api.errors import InvalidCursor, OrderDeleted
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import OrderStore
 
@@ -111,6 +111,21 @@ class OrderStoreContract:
         order_store.delete(order.orderId)
 
         assert order_store.get(order.orderId) is None
+
+    def test_a_deleted_order_stays_deleted_and_its_id_is_never_created_again(
+        self, order_store: OrderStore
+    ) -> None:
+        order, other = make_order(1), make_order(2)
+        order_store.create(order)
+        order_store.create(other)
+
+        order_store.delete(order.orderId)
+
+        with pytest.raises(OrderDeleted):
+            order_store.create(order)  # a replayed Idempotency-Key: 409, not a new order
+        assert order_store.get(order.orderId) is None
+        assert [o.orderId for o in list_all(order_store, 20)] == [other.orderId]
+        assert list_all(order_store, 20, OrderStatus.PENDING) == [other]
 
     def test_owners_are_part_of_the_query_so_pages_stay_full_and_others_orders_are_unreachable(
         self, order_store: OrderStore

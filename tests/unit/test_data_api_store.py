@@ -20,7 +20,7 @@ import responses
 from responses import matchers
 from responses.registries import OrderedRegistry
 
-from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound, StoreError
+from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderDeleted, OrderNotFound, StoreError
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store.cursor import encode_cursor
 from orders_api.store.data_api_client import DataApiCollection
@@ -229,10 +229,14 @@ def test_get_returns_the_stored_order_with_its_id_from_underscore_id(
     data_api.post(
         COLLECTION_URL,
         json={"data": {"document": stored_document(stored)}},
-        match=[matchers.json_params_matcher({"findOne": {"filter": {"_id": str(stored.orderId)}}})],
+        match=[
+            matchers.json_params_matcher(
+                {"findOne": {"filter": {"_id": str(stored.orderId), "status": {"$ne": "DELETED"}}}}
+            )
+        ],
     )
 
-    # When it is read
+    # When it is read (never a deleted order's tombstone)
     # Then it is the same order, id and timestamps included
     assert store().get(stored.orderId) == stored
 
@@ -401,23 +405,46 @@ def test_replace_status_of_a_deleted_order_is_not_found(data_api: responses.Requ
 # --- delete ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("deleted", [1, 0])
-def test_delete_deletes_by_id_whether_or_not_it_exists(
-    data_api: responses.RequestsMock, deleted: int
+@pytest.mark.parametrize("matched", [1, 0])
+def test_delete_leaves_a_tombstone_whether_or_not_the_order_exists(
+    data_api: responses.RequestsMock, matched: int
 ) -> None:
-    # Given the Data API deletes the order (or finds none)
+    # Given the Data API finds the order (or none)
     order_id = uuid4()
     data_api.post(
         COLLECTION_URL,
-        json={"status": {"deletedCount": deleted}},
-        match=[matchers.json_params_matcher({"deleteOne": {"filter": {"_id": str(order_id)}}})],
+        json={"status": {"matchedCount": matched, "modifiedCount": matched}},
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "updateOne": {
+                        "filter": {"_id": str(order_id), "status": {"$ne": "DELETED"}},
+                        "update": {
+                            "$set": {"status": "DELETED"},
+                            "$unset": {"productName": "", "productQuantity": "", "productPrice": ""},
+                        },
+                    }
+                }
+            )
+        ],
     )
 
     # When it is deleted
     store().delete(order_id)
 
-    # Then that is no error, and one deleteOne by _id was sent
+    # Then that is no error: one update made it a tombstone (its product fields erased), so an insert
+    # of the id landing later is refused as a duplicate instead of bringing the order back
     assert len(data_api.calls) == 1
+
+
+def test_create_of_a_deleted_orders_id_is_refused(data_api: responses.RequestsMock) -> None:
+    gone = order()
+    data_api.post(COLLECTION_URL, json={"errors": [{"errorCode": "DOCUMENT_ALREADY_EXISTS", "message": "x"}]})
+    tombstone = {**stored_document(gone), "status": "DELETED"}
+    data_api.post(COLLECTION_URL, json={"data": {"document": tombstone}})
+
+    with pytest.raises(OrderDeleted):
+        store().create(gone)
 
 
 # --- list: a Data API that pages -------------------------------------------------------------------
@@ -445,7 +472,7 @@ class DataApiServer:
         assert set(find) <= {"filter", "options"}
         assert set(find.get("options", {})) <= {"pageState"}
         matching = sorted(
-            (d for d in self.documents if all(d.get(k) == v for k, v in find["filter"].items())),
+            (d for d in self.documents if all(_holds(d.get(k), v) for k, v in find["filter"].items())),
             key=lambda d: d["_id"],
         )
         state = find.get("options", {}).get("pageState")
@@ -462,6 +489,13 @@ class DataApiServer:
 
     def remove(self, order_id: UUID) -> None:
         self.documents = [d for d in self.documents if d["_id"] != str(order_id)]
+
+
+def _holds(value: Any, condition: Any) -> bool:
+    """A Data API filter condition: a value to equal, or ``{"$ne": value}``."""
+    if isinstance(condition, dict) and set(condition) == {"$ne"}:
+        return bool(value != condition["$ne"])
+    return bool(value == condition)
 
 
 def numbered(count: int) -> list[StoredOrder]:
@@ -539,15 +573,18 @@ def test_list_by_status_visits_every_order_of_that_status_once(
     assert {json.dumps(c["find"]["filter"]) for c in server.commands} == {'{"status": "PAID"}'}
 
 
-def test_list_without_status_sends_an_empty_filter(serve: Any) -> None:
-    # Given a few orders
-    server = serve(numbered(3))
+def test_list_without_status_asks_for_every_order_but_the_deleted(serve: Any) -> None:
+    # Given a few orders and a deleted one's tombstone
+    everything = numbered(3)
+    server = serve(everything)
+    server.documents.append({**stored_document(order()), "status": "DELETED"})
 
     # When all orders are listed
-    store().list(20, None, None)
+    page = store().list(20, None, None)
 
-    # Then the find carried no condition
-    assert server.commands == [{"find": {"filter": {}, "options": {}}}]
+    # Then the find left out tombstones, so the page holds every order and nothing else
+    assert server.commands == [{"find": {"filter": {"status": {"$ne": "DELETED"}}, "options": {}}}]
+    assert [o.orderId for o in page.orders] == in_server_order(everything)
 
 
 def test_list_resumes_after_the_last_id_when_an_order_was_inserted_before_it(serve: Any) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,7 +15,7 @@ import requests
 import responses
 from responses.registries import OrderedRegistry
 
-from orders_api.errors import InvalidCursor, StoreError
+from orders_api.errors import InvalidCursor, OrderDeleted
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store.cursor import decode_cursor, encode_cursor
 from orders_api.store.document_api_client import StargateDocuments
@@ -25,6 +25,7 @@ from orders_api.store.tokens import FixedToken
 from tests.unit.stored_orders import order
 
 BASE_URL = "http://stargate.test:8082"
+PAID_FILTER = {"$or": [{"statusAt_PAID": {"$exists": True}}, {"status": {"$eq": "PAID"}}]}
 COLLECTION_URL = f"{BASE_URL}/v2/namespaces/shop/collections/orders"
 
 
@@ -132,9 +133,31 @@ def test_list_filters_by_status_in_stargate(stargate: responses.RequestsMock) ->
     # When paid orders are listed
     page = store().list(10, None, OrderStatus.PAID)
 
-    # Then Stargate was asked for status PAID only
-    assert json.loads(query_of(stargate.calls[0])["where"]) == {"status": {"$eq": "PAID"}}
+    # Then Stargate was asked for orders ever paid (stamped, or written before stamps)
+    assert json.loads(query_of(stargate.calls[0])["where"]) == PAID_FILTER
     assert page.orders == [paid]
+
+
+def test_list_leaves_out_deleted_orders_and_those_that_moved_on_from_the_status(
+    stargate: responses.RequestsMock,
+) -> None:
+    # Given a paid order, one paid and later shipped, and one paid and later deleted
+    paid, shipped, deleted = order(OrderStatus.PAID), order(OrderStatus.PAID), order(OrderStatus.PAID)
+    stargate.get(
+        COLLECTION_URL,
+        json={
+            "data": {
+                str(paid.orderId): stamped(paid),
+                str(shipped.orderId): stamped(shipped, SHIPPED="2026-03-04T05:09:00.000Z"),
+                str(deleted.orderId): stamped(deleted, DELETED="2026-03-04T05:09:00.000Z"),
+            }
+        },
+    )
+    stargate.get(COLLECTION_URL, json={"data": {str(deleted.orderId): stamped(deleted, DELETED="x")}})
+
+    # When paid orders are listed, and then all orders from a page holding only the deleted one
+    assert store().list(10, None, OrderStatus.PAID).orders == [paid]
+    assert store().list(10, None, None).orders == []
 
 
 def test_list_cursor_with_its_own_status_filter_is_accepted(stargate: responses.RequestsMock) -> None:
@@ -150,7 +173,7 @@ def test_list_cursor_with_its_own_status_filter_is_accepted(stargate: responses.
     # Then the search continues with both the filter and the page state
     sent = query_of(stargate.calls[1])
     assert sent["page-state"] == "state-paid"
-    assert json.loads(sent["where"]) == {"status": {"$eq": "PAID"}}
+    assert json.loads(sent["where"]) == PAID_FILTER
 
 
 @pytest.mark.parametrize(
@@ -237,75 +260,50 @@ def test_list_gives_up_after_five_searches_and_hands_back_a_cursor(stargate: res
 # --- create, get, replace_status, delete -------------------------------------------------------------
 
 
-def writing(expected: StoredOrder) -> Callable[[Any], tuple[bool, str]]:
-    """Matches a PUT of ``expected``, whatever write id it carries."""
-
-    def match(request: Any) -> tuple[bool, str]:
-        document = dict(json.loads(request.body))
-        write_id = document.pop("lastWriteId", None)
-        if isinstance(write_id, str) and document == expected.to_document():
-            return True, ""
-        return False, f"not a write of {expected.orderId} with a write id"
-
-    return match
+def stamped(stored: StoredOrder, **stamps: str) -> dict[str, Any]:
+    """``stored`` as this store writes it: no status field, a stamp per status it has been in."""
+    document = stored.to_document()
+    status, at = document.pop("status"), document.pop("updatedAt")
+    return {
+        **document,
+        f"statusAt_{status}": at,
+        **{f"statusAt_{name}": when for name, when in stamps.items()},
+    }
 
 
-def test_a_write_whose_answer_was_lost_is_read_back_not_sent_again(stargate: responses.RequestsMock) -> None:
-    # Given the store applies the PUT but its answer is lost
-    new = order()
-    stargate.get(document_url(new.orderId), body="", status=404)
-    stargate.put(document_url(new.orderId), body=requests.ConnectionError("connection reset"))
-
-    def as_written(request: Any) -> tuple[int, dict[str, str], str]:
-        return 200, {}, stargate.calls[1].request.body
-
-    stargate.add_callback(responses.GET, document_url(new.orderId), callback=as_written)
-
-    # When the order is created
-    stored, created = store().create(new)
-
-    # Then the write was sent once and recognised by its write id when read back
-    assert (stored, created) == (new, True)
-    assert [call.request.method for call in stargate.calls] == ["GET", "PUT", "GET"]
+def patch_of(call: Any) -> dict[str, Any]:
+    assert call.request.method == "PATCH"
+    return dict(json.loads(call.request.body))
 
 
-def test_a_lost_write_that_someone_else_overwrote_is_a_failure_not_sent_again(
+def test_create_merges_the_order_with_a_stamp_of_its_status_and_writes_no_status_field(
     stargate: responses.RequestsMock,
 ) -> None:
-    # Given the PUT's answer is lost and the order holds another request's write
-    current = order()
-    updated = current.model_copy(update={"status": OrderStatus.PAID})
-    stargate.put(document_url(current.orderId), body=requests.ConnectionError("connection reset"))
-    theirs = {
-        **current.model_copy(update={"status": OrderStatus.CANCELLED}).to_document(),
-        "lastWriteId": "x",
-    }
-    stargate.get(document_url(current.orderId), json=theirs)
-
-    # When the status is replaced
-    # Then the caller gets the store failure (502), and the other write is not undone by a resend
-    with pytest.raises(StoreError) as raised:
-        store().replace_status(current, updated)
-    assert raised.value.status_code == 502
-    assert [call.request.method for call in stargate.calls] == ["PUT", "GET"]
-
-
-def test_create_stores_an_absent_order(stargate: responses.RequestsMock) -> None:
     # Given no order has the id yet
     new = order()
     stargate.get(document_url(new.orderId), body="", status=404)
-    stargate.put(
-        document_url(new.orderId),
-        json={"documentId": str(new.orderId)},
-        match=[writing(new)],
-    )
+    stargate.patch(document_url(new.orderId), json={"documentId": str(new.orderId)})
 
     # When the order is created
     stored, created = store().create(new)
 
-    # Then it was written under its own id and reported as new
+    # Then its fields and a PENDING stamp at its creation were merged in: nothing a later write made
+    # (a status stamp, a deletion) can be overwritten by this create, even if it lands late
     assert (stored, created) == (new, True)
-    assert [call.request.method for call in stargate.calls] == ["GET", "PUT"]
+    assert patch_of(stargate.calls[1]) == stamped(new)
+    assert "status" not in patch_of(stargate.calls[1])
+
+
+def test_a_create_whose_answer_was_lost_is_sent_again_as_it_merges_the_same_fields(
+    stargate: responses.RequestsMock,
+) -> None:
+    new = order()
+    stargate.get(document_url(new.orderId), body="", status=404)
+    stargate.patch(document_url(new.orderId), body=requests.ConnectionError("connection reset"))
+    stargate.patch(document_url(new.orderId), json={"documentId": str(new.orderId)})
+
+    assert store().create(new) == (new, True)
+    assert patch_of(stargate.calls[1]) == patch_of(stargate.calls[2])
 
 
 def test_create_of_an_existing_id_returns_the_stored_order_without_writing(
@@ -313,7 +311,7 @@ def test_create_of_an_existing_id_returns_the_stored_order_without_writing(
 ) -> None:
     # Given an order is already stored under the id
     existing = order(OrderStatus.PAID, name="Coffee")
-    stargate.get(document_url(existing.orderId), json=existing.to_document())
+    stargate.get(document_url(existing.orderId), json=stamped(existing))
     replay = existing.model_copy(update={"productName": "Tea", "status": OrderStatus.PENDING})
 
     # When an order with the same id is created
@@ -324,40 +322,97 @@ def test_create_of_an_existing_id_returns_the_stored_order_without_writing(
     assert [call.request.method for call in stargate.calls] == ["GET"]
 
 
+def test_create_of_a_deleted_orders_id_is_refused_never_written(stargate: responses.RequestsMock) -> None:
+    gone = order()
+    stargate.get(document_url(gone.orderId), json=stamped(gone, DELETED="2026-03-04T05:07:00.000Z"))
+
+    with pytest.raises(OrderDeleted):
+        store().create(gone)
+    assert [call.request.method for call in stargate.calls] == ["GET"]
+
+
 def test_get_returns_the_stored_order(stargate: responses.RequestsMock) -> None:
     # Given a stored order
     stored = order(OrderStatus.SHIPPED)
-    stargate.get(document_url(stored.orderId), json=stored.to_document())
+    stargate.get(document_url(stored.orderId), json=stamped(stored))
 
     # When it is read
     # Then it is the same order, timestamps included
     assert store().get(stored.orderId) == stored
 
 
-def test_replace_status_writes_the_whole_updated_order(stargate: responses.RequestsMock) -> None:
+def test_an_order_is_in_its_latest_stamped_status_whatever_order_the_stamps_arrived_in(
+    stargate: responses.RequestsMock,
+) -> None:
+    # Given stamps where a late write (PENDING, PAID) landed after a later change (CANCELLED)
+    paid_then_cancelled = order()
+    document = {
+        **stamped(paid_then_cancelled, PAID="2026-03-04T05:07:00.000Z"),
+        "statusAt_CANCELLED": "2026-03-04T05:08:00.000Z",
+    }
+    document = {"statusAt_PAID": document.pop("statusAt_PAID"), **document}
+    stargate.get(document_url(paid_then_cancelled.orderId), json=document)
+
+    # Then the order is in the status stamped last, changed at that time
+    read = store().get(paid_then_cancelled.orderId)
+    assert read is not None
+    assert (read.status, read.updatedAt) == (OrderStatus.CANCELLED, datetime(2026, 3, 4, 5, 8, tzinfo=UTC))
+
+
+def test_a_deletion_stamp_wins_over_any_later_stamp(stargate: responses.RequestsMock) -> None:
+    gone = order()
+    document = stamped(gone, DELETED="2026-03-04T05:07:00.000Z", PAID="2026-03-04T05:09:00.000Z")
+    stargate.get(document_url(gone.orderId), json=document)
+
+    assert store().get(gone.orderId) is None
+
+
+def test_an_order_written_before_stamps_reads_as_its_status_field(stargate: responses.RequestsMock) -> None:
+    legacy = order(OrderStatus.PAID)
+    stargate.get(document_url(legacy.orderId), json={**legacy.to_document(), "lastWriteId": "x"})
+
+    assert store().get(legacy.orderId) == legacy
+
+
+def test_replace_status_merges_only_the_new_statuss_stamp(stargate: responses.RequestsMock) -> None:
     # Given a stored order being paid
     current = order()
-    updated = current.model_copy(update={"status": OrderStatus.PAID, "updatedAt": datetime.now(UTC)})
-    stargate.put(
-        document_url(current.orderId),
-        json={"documentId": str(current.orderId)},
-        match=[writing(updated)],
+    updated = current.model_copy(
+        update={"status": OrderStatus.PAID, "updatedAt": datetime(2026, 3, 4, 5, 7, 0, 5000, tzinfo=UTC)}
     )
+    stargate.patch(document_url(current.orderId), json={"documentId": str(current.orderId)})
 
     # When its status is replaced
     written = store().replace_status(current, updated)
 
-    # Then the full updated document was written and is returned
+    # Then one stamp was merged: nothing else of the document can be undone by this write
     assert written == updated
+    assert patch_of(stargate.calls[0]) == {"statusAt_PAID": "2026-03-04T05:07:00.005Z"}
 
 
-def test_delete_removes_the_document(stargate: responses.RequestsMock) -> None:
+def test_delete_stamps_the_order_deleted_and_erases_its_product_fields(
+    stargate: responses.RequestsMock,
+) -> None:
     # Given a stored order
-    order_id = uuid4()
-    stargate.delete(document_url(order_id), status=204)
+    stored = order()
+    stargate.get(document_url(stored.orderId), json=stamped(stored))
+    stargate.patch(document_url(stored.orderId), json={"documentId": str(stored.orderId)})
 
     # When it is deleted
-    store().delete(order_id)
+    store().delete(stored.orderId)
 
-    # Then Stargate was asked to delete that document
-    assert [call.request.method for call in stargate.calls] == ["DELETE"]
+    # Then a deletion stamp was merged and the product fields emptied; id, owner, fingerprint stay
+    written = patch_of(stargate.calls[1])
+    assert set(written) == {"statusAt_DELETED", "productName", "productQuantity", "productPrice"}
+    assert [written[name] for name in ("productName", "productQuantity", "productPrice")] == [None] * 3
+
+
+def test_delete_of_a_missing_or_deleted_order_writes_nothing(stargate: responses.RequestsMock) -> None:
+    missing, gone = uuid4(), order()
+    stargate.get(document_url(missing), body="", status=404)
+    stargate.get(document_url(gone.orderId), json=stamped(gone, DELETED="2026-03-04T05:07:00.000Z"))
+
+    store().delete(missing)
+    store().delete(gone.orderId)
+
+    assert [call.request.method for call in stargate.calls] == ["GET", "GET"]

@@ -383,6 +383,23 @@ def test_delete_of_an_order_already_gone_is_204(store: InMemoryOrderStore) -> No
     assert invoke("DELETE", f"/orders/{uuid.uuid4()}").status == 204
 
 
+def test_an_idempotency_key_replayed_after_its_order_was_deleted_is_409_never_a_new_order(
+    store: InMemoryOrderStore,
+) -> None:
+    # Given an order created with a key, then deleted
+    order_id = create(**{"Idempotency-Key": "k-gone"}).body["orderId"]
+    assert invoke("DELETE", f"/orders/{order_id}").status == 204
+
+    # When the same request is sent again
+    replay = create(**{"Idempotency-Key": "k-gone"})
+
+    # Then it is refused, saying why and what to do, and nothing is stored again
+    assert replay.status == 409
+    assert "deleted" in replay.message
+    assert "new key" in replay.message
+    assert store.orders == {}
+
+
 # --- Failures ------------------------------------------------------------------------------------------
 
 TOKEN = "AstraCS:super-secret-token-value"

@@ -1,4 +1,11 @@
-"""Orders kept as documents through the Astra DB Data API (Astra today, or a self-hosted Data API)."""
+"""Orders kept as documents through the Astra DB Data API (Astra today, or a self-hosted Data API).
+
+A delete leaves a tombstone: the order's status becomes ``DELETED`` and its product fields are erased;
+the id, owner and key fingerprint stay. An insert of that id, such as a create whose write lands after
+the delete (a slow first attempt, retried meanwhile), is then refused as a duplicate instead of bringing
+the order back, and a replayed Idempotency-Key is answered 409 rather than creating its order again.
+Reads and listings never see tombstones; status changes cannot match one (they compare the status).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderNotFound
+from orders_api.errors import ConcurrentUpdate, InvalidCursor, OrderDeleted, OrderNotFound
 from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
@@ -15,6 +22,10 @@ from orders_api.store.stored_documents import WRITE_ID, order_from, parse_order
 
 # The field that holds the order id.
 ID = "_id"
+# The status of a deleted order's tombstone, and the fields a delete erases.
+DELETED = "DELETED"
+PRODUCT_FIELDS = ("productName", "productQuantity", "productPrice")
+LIVE = {"status": {"$ne": DELETED}}
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5
 # Ids a cursor carries at most: a page's worth of returned ids plus a margin (a cursor stays < 4 KiB).
@@ -46,12 +57,14 @@ class DataApiOrderStore:
         # The id exists: a replayed Idempotency-Key, or our own insert. Answer with what is stored.
         existing = self._collection.find_one({"_id": str(order.orderId)})
         if existing is None:
-            raise ConcurrentUpdate(order.orderId)  # deleted between the insert and the read
+            raise ConcurrentUpdate(order.orderId)  # an order stored before tombstones, deleted meanwhile
+        if existing.get("status") == DELETED:
+            raise OrderDeleted()
         stored = order_from(existing, order.orderId, ID)
         return stored, existing.get(WRITE_ID) == write_id
 
     def get(self, order_id: UUID, owner: str | None = None) -> StoredOrder | None:
-        document = self._collection.find_one(_owned({"_id": str(order_id)}, owner))
+        document = self._collection.find_one(_owned({"_id": str(order_id), **LIVE}, owner))
         return None if document is None else order_from(document, order_id, ID)
 
     def replace_status(self, current: StoredOrder, updated: StoredOrder) -> StoredOrder:
@@ -66,14 +79,17 @@ class DataApiOrderStore:
         if matched:
             return updated
         document = self._collection.find_one({"_id": str(current.orderId)})
-        if document is None:
+        if document is None or document.get("status") == DELETED:
             raise OrderNotFound(current.orderId)
         if document.get(WRITE_ID) == write_id:
             return updated
         raise ConcurrentUpdate(current.orderId)
 
     def delete(self, order_id: UUID, owner: str | None = None) -> None:
-        self._collection.delete_one(_owned({"_id": str(order_id)}, owner))
+        self._collection.update_one(
+            _owned({"_id": str(order_id), **LIVE}, owner),
+            {"$set": {"status": DELETED}, "$unset": dict.fromkeys(PRODUCT_FIELDS, "")},
+        )
 
     def list(
         self, limit: int, cursor: str | None, status: OrderStatus | None, owner: str | None = None
@@ -86,7 +102,7 @@ class DataApiOrderStore:
         the next page by inserts) are remembered into the next page, so they are not listed twice.
         """
         page_state, seen = self._position(cursor, status)
-        filter_: Document = _owned({"status": status.value} if status else {}, owner)
+        filter_: Document = _owned({"status": status.value} if status else LIVE, owner)
         orders: list[StoredOrder] = []
         for _ in range(MAX_FIND_CALLS):
             page = self._collection.find(filter_, page_state)

@@ -1,9 +1,9 @@
 """A small client for the Stargate Document API v2, with ``requests``.
 
 It knows HTTP and Stargate's answers, and turns every failure into a domain error; it knows nothing about
-orders. Calls are retried under the one policy of ``http.with_retries`` (every call here is safe to
-repeat: GET, and PUT/DELETE of an id chosen by the caller). Version differences it absorbs: a missing
-document is 404 (empty or with a body) or 204.
+orders. Calls are retried under the one policy of ``http.with_retries``: reads and PATCH merges after
+any transient failure, PUT and DELETE only where the store cannot have applied them. Version
+differences it absorbs: a missing document is 404 (empty or with a body) or 204.
 """
 
 from __future__ import annotations
@@ -70,6 +70,17 @@ class StargateDocuments:
         would undo whatever another request wrote in between. The caller reads back instead.
         """
         response = self._call("PUT", self._document_url(document_id), repeat_safe=False, json=document)
+        if response.status_code == 404:
+            self._raise_if_namespace_missing(response)
+        self._expect(response, 200, 201)
+
+    def patch(self, document_id: str, fields: Document) -> None:
+        """Merge ``fields`` into the document's top level, creating the document if it is missing.
+
+        Repeated after any transient failure, like a read: the order store only ever patches fields
+        whose value a repeat cannot change (a new field, or the same value again).
+        """
+        response = self._call("PATCH", self._document_url(document_id), json=fields)
         if response.status_code == 404:
             self._raise_if_namespace_missing(response)
         self._expect(response, 200, 201)
