@@ -68,6 +68,11 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "storeNamespace": "default_keyspace",
     "storeCollection": DEFAULT_COLLECTION,
     "storeApi": DEFAULT_STORE_API,
+    # storeApi=documents: the function's reserved concurrency. The Document API has no conditional
+    # writes, so one execution environment (1) is what keeps two changes of one order from both
+    # succeeding at the same time; higher allows the anomalies docs/stores/document-api.md lists, and 0
+    # reserves nothing (Lambda scales freely). Not used with the Data API, which compares and sets.
+    "documentStoreConcurrency": 1,
     "existingSecret": "",
     # The customer-managed KMS key an existing secret is encrypted with (empty: AWS managed key).
     "existingSecretKmsKey": "",
@@ -138,6 +143,7 @@ class OrdersApiConfig:
     store_namespace: str
     store_collection: str
     store_api: StoreApi
+    document_store_concurrency: int
     existing_secret: str | None
     existing_secret_kms_key: str | None
     retain_secret: bool
@@ -157,6 +163,13 @@ class OrdersApiConfig:
     snap_start: bool
     # What the stack should warn about without refusing the settings (a former key's name, for now).
     warnings: tuple[str, ...] = ()
+
+    @property
+    def reserved_concurrency(self) -> int | None:
+        """The function's reserved concurrency: only for the Document API store (None: unreserved)."""
+        if self.store_api != "documents" or self.document_store_concurrency == 0:
+            return None
+        return self.document_store_concurrency
 
     @property
     def uses_placeholder_url(self) -> bool:
@@ -188,6 +201,9 @@ class OrdersApiConfig:
             store_namespace=reader.identifier("storeNamespace"),
             store_collection=reader.identifier("storeCollection"),
             store_api=cast(StoreApi, reader.choice("storeApi", STORE_APIS)),
+            document_store_concurrency=int(
+                reader.number("documentStoreConcurrency", minimum=0, maximum=1000, whole=True)
+            ),
             existing_secret=reader.secret("existingSecret"),
             existing_secret_kms_key=reader.kms_key("existingSecretKmsKey"),
             retain_secret=reader.flag("retainSecret"),

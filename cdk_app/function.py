@@ -93,6 +93,8 @@ class OrdersFunction(Construct):
             environment=_environment(config, secret_id, cursor_key),
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if config.snap_start else None,
             params_and_secrets=self._secrets_extension(config),
+            # The Document API store's one writer at a time (config: documentStoreConcurrency).
+            reserved_concurrent_executions=config.reserved_concurrency,
         )
         secret.grant_read(self.function)
         if secret_key is not None:

@@ -91,6 +91,16 @@ class OrdersApiStack(Stack):
             Annotations.of(self).add_warning_v2("orders:storeUrlPath", mismatch)
         for warning in config.warnings:
             Annotations.of(self).add_warning_v2("orders:formerContextKey", warning)
+        if config.store_api == "documents" and config.reserved_concurrency != 1:
+            allowed = config.reserved_concurrency or "any number of"
+            Annotations.of(self).add_warning_v2(
+                "orders:documentStoreConcurrency",
+                f"storeApi=documents with documentStoreConcurrency={config.document_store_concurrency}: "
+                f"{allowed} execution environments may change one order at the same time, and the "
+                "Document API cannot compare and set, so two changes can both succeed (PAID and "
+                "CANCELLED both answered 200) and two creates with one Idempotency-Key can both answer "
+                "201; docs/stores/document-api.md lists each anomaly. 1 (the default) allows none.",
+            )
 
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the orders API")
         CfnOutput(

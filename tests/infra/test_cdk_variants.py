@@ -156,6 +156,32 @@ def test_sizes_limits_and_store_settings_given_as_strings_reach_the_template(syn
     Annotations.from_stack(stack.stack).has_no_warning("*", Match.any_value())
 
 
+def test_the_document_api_store_runs_one_writer_by_default_and_the_data_api_store_is_unreserved(
+    synth: SynthFactory,
+) -> None:
+    documents = synth(storeApi="documents", storeUrl="http://stargate.internal:8082")
+    data = synth()
+
+    assert documents.orders_function()[1]["Properties"]["ReservedConcurrentExecutions"] == 1
+    assert "ReservedConcurrentExecutions" not in data.orders_function()[1]["Properties"]
+    Annotations.from_stack(documents.stack).has_no_warning("*", Match.any_value())
+
+
+@pytest.mark.parametrize(("setting", "reserved"), [("4", 4), ("0", None)])
+def test_more_document_api_writers_are_allowed_only_with_a_warning_naming_the_anomalies(
+    synth: SynthFactory, setting: str, reserved: int | None
+) -> None:
+    stack = synth(
+        storeApi="documents", storeUrl="http://stargate.internal:8082", documentStoreConcurrency=setting
+    )
+
+    assert stack.orders_function()[1]["Properties"].get("ReservedConcurrentExecutions") == reserved
+    Annotations.from_stack(stack.stack).has_warning(
+        "/OrdersApi",
+        Match.string_like_regexp("documentStoreConcurrency=.*both succeed.*docs/stores/document-api.md"),
+    )
+
+
 def test_a_document_api_url_with_the_data_api_is_warned_about(synth: SynthFactory) -> None:
     stack = synth(storeUrl="https://abc-eu-west-1.apps.astra.datastax.com/api/rest")
 
