@@ -107,6 +107,9 @@ class _ExpectedOutcomes(logging.Filter):
 
 
 logging.getLogger("aws_lambda_powertools.tracing.tracer").addFilter(_ExpectedOutcomes())
+# urllib3 logs each request line at DEBUG, query string included: a Document API search carries the
+# caller's id there (where={"owner": ...}). Never below INFO, whatever level the function runs at.
+logging.getLogger("urllib3").setLevel(logging.INFO)
 
 # Most requests add no business metric; Powertools would warn about that on every such invocation.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
