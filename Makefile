@@ -13,6 +13,8 @@ LOAD_USERS ?= 8
 LOAD_SECONDS ?= 30
 LOAD_REQUESTS ?= 20000
 LOAD_REPORT ?= load-report.html
+# make load LOAD_ENVIRONMENTS=1,4: one run per count of execution environments, throughput side by side.
+LOAD_ENVIRONMENTS ?=
 # make bench: e.g. BENCH_ARGS="--runs 11"
 BENCH_ARGS ?=
 export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
@@ -54,9 +56,10 @@ stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible serve
 bench: $(BIN)/.installed node_modules/.installed ## Cold and warm figures of the handler beside a textbook handler, as ratios, and the asset size
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: LOAD_USERS, LOAD_SECONDS, LOAD_REQUESTS, LOAD_REPORT
+load: $(BIN)/.installed ## Locust load test of LOAD_URL or a fresh `make run`: LOAD_USERS, LOAD_SECONDS, LOAD_REQUESTS, LOAD_REPORT, LOAD_ENVIRONMENTS
 	$(BIN)/python bench/load/run.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) \
-		--requests $(LOAD_REQUESTS) --report "$(LOAD_REPORT)" $(if $(LOAD_URL),--url "$(LOAD_URL)")
+		--requests $(LOAD_REQUESTS) --report "$(LOAD_REPORT)" $(if $(LOAD_URL),--url "$(LOAD_URL)") \
+		$(if $(LOAD_ENVIRONMENTS),--environments "$(LOAD_ENVIRONMENTS)")
 
 test: $(BIN)/.installed node_modules/.installed ## Run the whole test suite
 	$(BIN)/python -m pytest

@@ -5,8 +5,12 @@ store, data in a temporary folder, free ports) and stops it at the end, whatever
 Locust's HTML report and its CSV files next to it (``load-report.html``, ``load-report_stats.csv``, ...),
 prints requests/s, p50, p99 and failures, and exits non-zero when any request failed.
 
+``--environments 1,4`` runs the whole test once per count of execution environments (``make run``'s
+``LOCAL_CONCURRENCY``), one after the other against a fresh API each, and ends with their throughput
+side by side, as ratios to the first: what concurrency buys on this machine, from one run.
+
     .venv/bin/python bench/load/run.py [--url http://127.0.0.1:3000] [--users 8] [--seconds 30]
-        [--requests 20000] [--report load-report.html]
+        [--requests 20000] [--report load-report.html] [--environments 1,4]
 """
 
 from __future__ import annotations
@@ -39,11 +43,12 @@ def free_port() -> int:
 class LocalApi:
     """The API started like ``make run``: ``python -m localdev.run`` with its own ports and data folder."""
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(self, work_dir: Path, environments: int | None = None) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         self.log_path = work_dir / "api.log"
         env = {
             **os.environ,
+            **({"LOCAL_CONCURRENCY": str(environments)} if environments else {}),
             "PORT": self.url.rsplit(":", 1)[1],
             "STARGATE_PORT": str(free_port()),
             "DATA_DIR": str(work_dir / "data"),
@@ -134,28 +139,66 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=30, help="run time limit (default 30)")
     parser.add_argument("--requests", type=int, default=20000, help="request limit, 0: none (default 20000)")
     parser.add_argument("--report", default="load-report.html", help="HTML report; CSV files go beside it")
+    parser.add_argument(
+        "--environments",
+        default="",
+        help="comma-separated counts of execution environments, one run each (e.g. 1,4); not with --url",
+    )
     args = parser.parse_args(argv)
     if args.users < 1 or args.seconds < 1 or args.requests < 0:
         parser.error("--users and --seconds must be at least 1, --requests at least 0")
+    try:
+        args.environments = [int(item) for item in args.environments.split(",") if item.strip()]
+    except ValueError:
+        parser.error(f"--environments takes counts such as 1,4, got {args.environments!r}")
+    if any(count < 1 for count in args.environments):
+        parser.error("--environments: each count must be at least 1")
+    if args.environments and args.url:
+        parser.error("--environments starts its own API for each count; leave out --url")
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     report = Path(args.report).resolve()
+
+    def terminate(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)  # run the finally blocks: the API is stopped
+
+    signal.signal(signal.SIGTERM, terminate)
+    if not args.environments:
+        code, _ = one_run(args, report, None)
+        return code
+    throughputs: list[tuple[int, float]] = []
+    worst = 0
+    for count in args.environments:
+        print(f"load: {count} execution environment{'s' if count > 1 else ''}")
+        code, row = one_run(args, report.with_name(f"{report.stem}-{count}env{report.suffix}"), count)
+        worst = worst or code
+        if row is None:
+            return code or 1
+        throughputs.append((count, float(row["Requests/s"])))
+    base = throughputs[0][1]
+    print("load: throughput by execution environments, as a ratio to the first run:")
+    for count, rate in throughputs:
+        ratio = f"{rate / base:.2f}x" if base else "n/a"
+        print(f"  {count:>3} environment{'s' if count > 1 else ' '}: {rate:8.1f} requests/s  {ratio}")
+    return worst
+
+
+def one_run(
+    args: argparse.Namespace, report: Path, environments: int | None
+) -> tuple[int, dict[str, str] | None]:
+    """One load test (against a fresh local API unless ``--url``): its exit code and Locust's summary."""
     csv_prefix = report.with_suffix("")  # load-report.html -> load-report_stats.csv, ...
     report.parent.mkdir(parents=True, exist_ok=True)
     for suffix in CSV_FILES:  # a run that stops early must not leave the previous run's figures
         csv_prefix.with_name(csv_prefix.name + suffix).unlink(missing_ok=True)
     report.unlink(missing_ok=True)
 
-    def terminate(signum: int, frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)  # run the finally blocks: the API is stopped
-
     def let_locust_finish(signum: int, frame: FrameType | None) -> None:
         print("load: interrupted, Locust writes its report and stops", file=sys.stderr)
 
-    signal.signal(signal.SIGTERM, terminate)
     api_log = ""
     with tempfile.TemporaryDirectory(prefix="orders-load-") as work_dir:
         api = None
@@ -163,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.url:
                 url = args.url.rstrip("/")
             else:
-                api = LocalApi(Path(work_dir))
+                api = LocalApi(Path(work_dir), environments)
                 print(f"load: starting the API like `make run` on {api.url}")
                 api.wait_until_ready()
                 url = api.url
@@ -172,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             code = run_locust(url, args, report, csv_prefix)
         except RuntimeError as error:
             print(f"load: {error}", file=sys.stderr)
-            return 1
+            return 1, None
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
             if api is not None:
@@ -182,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     stats_csv = csv_prefix.with_name(f"{csv_prefix.name}_stats.csv")
     if not stats_csv.exists():
         print(f"load: Locust wrote no statistics (exit code {code})", file=sys.stderr)
-        return code or 1
+        return code or 1, None
     row = summary(stats_csv)
     failures = int(row["Failure Count"])
     print(
@@ -193,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     if failures or int(row["Request Count"]) == 0:
         if api_log:
             print("load: the end of the API's log:", *api_log.splitlines()[-15:], sep="\n", file=sys.stderr)
-        return code or 1
-    return code
+        return code or 1, row
+    return code, row
 
 
 if __name__ == "__main__":

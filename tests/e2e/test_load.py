@@ -86,3 +86,39 @@ def test_make_load_runs_within_its_bounds_and_writes_a_report_without_failures(t
     assert 0 < int(total["Request Count"]) <= REQUESTS + USERS
     assert csv_rows(report.with_name("load_failures.csv")) == []
     assert csv_rows(report.with_name("load_exceptions.csv")) == []
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed on this machine")
+def test_make_load_compares_throughput_across_counts_of_execution_environments(tmp_path: Path) -> None:
+    report = tmp_path / "load.html"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("STORE_", "LOAD_"))}
+
+    finished = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "load",
+            "LOAD_URL=",
+            "LOAD_USERS=4",
+            "LOAD_SECONDS=3",
+            "LOAD_REQUESTS=100",
+            "LOAD_ENVIRONMENTS=1,2",
+            f"LOAD_REPORT={report}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 0, output
+    assert output.count("0 failures") == 2
+    assert "as a ratio to the first run" in output
+    [first] = [line for line in output.splitlines() if "1 environment :" in line]
+    assert first.endswith("1.00x")
+    assert any("2 environments:" in line and line.endswith("x") for line in output.splitlines())
+    assert (tmp_path / "load-1env.html").exists()
+    assert (tmp_path / "load-2env.html").exists()
