@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from orders_api import names
 
 os.environ.setdefault(names.POWERTOOLS_TRACE_DISABLED, "true")
@@ -12,3 +14,13 @@ os.environ.setdefault(names.POWERTOOLS_SERVICE_NAME, names.SERVICE_NAME)
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
 # Listing orders seals cursors with this key (deployed: a generated Secrets Manager secret).
 os.environ.setdefault(names.CURSOR_KEY, "test-cursor-key-0123456789abcdef0123456789")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many hostile requests each fuzz run sent (tests/fuzz, tests/e2e/test_fuzz_http.py)."""
+    from tests.fuzz.budget import RUNS
+
+    if RUNS:
+        terminalreporter.section("fuzzing")
+        for run, cases in RUNS:
+            terminalreporter.write_line(f"{run}: {cases:,} hostile requests, none answered 5xx or raised")

@@ -28,7 +28,7 @@ from orders_api.handler import lambda_handler
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
-from tests.fuzz.conftest import FUZZ_CASES, record_cases
+from tests.fuzz.budget import FUZZ_CASES, record_cases
 from tests.fuzz.hostile_requests import HostileRequest, check_answer, hostile_requests
 
 TOKEN = "fuzz-token-" + uuid.uuid4().hex

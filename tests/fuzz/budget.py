@@ -1,0 +1,15 @@
+"""Fuzz settings: how many cases a fuzz run draws (``FUZZ_CASES``), and what each run drew, for the line
+``tests/conftest.py`` prints per run at the end of the session."""
+
+from __future__ import annotations
+
+import os
+
+# At least 20,000 requests per store API in CI; set lower for a quick local run.
+FUZZ_CASES = int(os.environ.get("FUZZ_CASES", "20000"))
+RUNS: list[tuple[str, int]] = []
+
+
+def record_cases(run: str, cases: int) -> None:
+    """Note that ``run`` drew ``cases`` requests, for the summary at the end of the session."""
+    RUNS.append((run, cases))
