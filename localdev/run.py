@@ -135,9 +135,15 @@ def main() -> int:
     return 0
 
 
+_CONSOLE = threading.Lock()
+
+
 def print_line(line: str) -> None:
-    """One access-log line on the console, at once (several threads print them)."""
-    print(line, flush=True)
+    """One access-log line on the console, whole: request threads print at once, and print() would
+    write the line and its newline separately, interleaving theirs."""
+    with _CONSOLE:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def local_concurrency(store_api: str, env: Mapping[str, str] = os.environ) -> int:
