@@ -7,8 +7,9 @@ the key, before any construct is built.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, cast
 from urllib.parse import urlsplit
@@ -125,6 +126,30 @@ _PRINCIPAL = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:(role|user)/[A-Za-z0-9+=,.@
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
+# Context keys other tools put there: the CDK's feature flags (@aws-cdk/...), its own settings (aws:cdk:...)
+# and cached lookups (availability-zones:account=...:region=...), acknowledged notices.
+_FOREIGN_KEY = re.compile(r"^@|:|^acknowledged-issue-numbers$")
+# Read by cdk_app/stack.py, only for `make deploy-github-role`.
+OTHER_KEYS: Final = ("githubRepo", "githubProviderExists")
+
+
+def unknown_keys(keys: Iterable[str]) -> dict[str, str]:
+    """The given context keys this app does not read, each with what it may have meant to be: a
+    misspelled key (``-c apiauth=jwt``) would otherwise be ignored and its default deployed."""
+    known = {*DEFAULTS, *FORMER_KEYS.values(), *OTHER_KEYS}
+    by_lower = {key.lower(): key for key in known}
+    problems: dict[str, str] = {}
+    for key in keys:
+        if key in known or _FOREIGN_KEY.search(key):
+            continue
+        guess = by_lower.get(key.lower()) or next(
+            iter(difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)), None
+        )
+        hint = f"did you mean {guess}?" if guess else "see docs/configuration.md for the settings"
+        problems[key] = f"is not a setting of this app; {hint}"
+    return problems
+
+
 class ConfigError(ValueError):
     """One or more context keys are missing or invalid; ``keys`` lists them, the message explains each."""
 
@@ -188,9 +213,13 @@ class OrdersApiConfig:
         return None
 
     @classmethod
-    def from_context(cls, try_get_context: Callable[[str], object]) -> OrdersApiConfig:
-        """Read every key (falling back to ``DEFAULTS``); raise ConfigError naming each bad key."""
+    def from_context(
+        cls, try_get_context: Callable[[str], object], given: Iterable[str] = ()
+    ) -> OrdersApiConfig:
+        """Read every key (falling back to ``DEFAULTS``); raise ConfigError naming each bad key, and each
+        of the ``given`` keys (every key of the context) that is not a setting."""
         stage, overrides, problems = _stage(try_get_context)
+        problems.update(unknown_keys(given))
         reader = _Reader(lambda key: overrides[key] if key in overrides else try_get_context(key))
         reader.read_former_keys()
         reader.problems.update(problems)

@@ -43,7 +43,7 @@ def problems(arguments: Sequence[str], cdk_json: Path = CDK_JSON) -> list[str]:
     """Why a deploy with these arguments would not work; empty when it may go ahead."""
     context = context_from(arguments, cdk_json)
     try:
-        config = OrdersApiConfig.from_context(context.get)
+        config = OrdersApiConfig.from_context(context.get, context)
     except ConfigError as error:
         return [str(error)]
     if config.uses_placeholder_url:

@@ -135,7 +135,7 @@ def add_orders_api(
         GitHubDeployStack(app, GITHUB_STACK_NAME, repository=str(repository), existing_provider=existing)
         enable_nag(app)
         return None
-    config = OrdersApiConfig.from_context(app.node.try_get_context)
+    config = OrdersApiConfig.from_context(app.node.try_get_context, app.node.get_all_context())
     stack = OrdersApiStack(
         app,
         STACK_NAME,

@@ -130,6 +130,14 @@ def test_bad_context_value_fails_the_synth_and_names_the_key(tmp_path: Path) -> 
     assert not (run.outdir / "OrdersApi.template.json").exists()
 
 
+def test_a_misspelled_context_key_fails_the_synth_naming_the_right_one(tmp_path: Path) -> None:
+    run = _cdk_synth(tmp_path / "cdk.out", "apiauth=jwt")
+
+    assert run.result.returncode != 0
+    assert "apiauth: is not a setting of this app; did you mean apiAuth?" in run.result.stderr
+    assert not (run.outdir / "OrdersApi.template.json").exists()
+
+
 def test_a_synth_for_a_region_without_the_extensions_arm64_layer_leaves_it_out(tmp_path: Path) -> None:
     # Given the region the CLI deploys to (from AWS_REGION, as with a profile): Zurich, which has no
     # arm64 layer of the Parameters and Secrets extension

@@ -93,6 +93,39 @@ def test_invalid_configuration_stops_the_synth_before_anything_is_built() -> Non
 
 
 @pytest.mark.parametrize(
+    ("key", "hint"),
+    [
+        ("apiauth", "did you mean apiAuth?"),
+        ("storeURL", "did you mean storeUrl?"),
+        ("snapstart", "did you mean snapStart?"),
+        ("tracng", "did you mean tracing?"),
+        ("colour", "see docs/configuration.md"),
+    ],
+)
+def test_an_unknown_context_key_stops_the_synth_saying_what_it_may_have_meant(key: str, hint: str) -> None:
+    # Given a misspelled key, which would otherwise be ignored and the default deployed (IAM auth)
+    app = App(context={**cdk_json_context(), key: "jwt"})
+
+    with pytest.raises(ConfigError) as raised:
+        add_orders_api(app)
+
+    assert raised.value.keys == (key,)
+    assert f"{key}: is not a setting of this app; {hint}" in str(raised.value)
+    assert app.node.children == []
+
+
+def test_the_cdks_own_context_keys_are_not_mistaken_for_settings() -> None:
+    context = {
+        **cdk_json_context(),
+        "aws:cdk:enable-path-metadata": True,
+        "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+        "acknowledged-issue-numbers": [1],
+    }
+
+    assert OrdersApiConfig.from_context(context.get, context).stage == "dev"
+
+
+@pytest.mark.parametrize(
     ("key", "value", "attribute", "expected"),
     [
         ("apiAuth", "NONE", "api_auth", "none"),
