@@ -21,9 +21,15 @@ export PYTHONPATH := $(CURDIR)/lambda_src:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
 # The CDK CLI and the CDK app's jsii runtime run on the Node that package.json pins (Node 24 from npm).
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
-CDK := npx --no-install cdk
-# Extra arguments for the CDK CLI, e.g. CDK_ARGS="-c storeUrl=https://... --profile dev"
+# The CDK CLI, through cdk_app/cli.py: CDK_ARGS (extra arguments, e.g. CDK_ARGS="-c storeUrl=https://...
+# --profile dev") reaches it from the environment, split like shell words but never run through a shell.
+CDK := PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m cdk_app.cli
 CDK_ARGS ?=
+export CDK_ARGS
+# make destroy asks for the stage's name; CONFIRM=<stage> (on the command line or in the environment,
+# either way it reaches cdk_app/cli.py) answers for scripts.
+# The CLI is pinned (package.json); its "Upgrade recommended" notice does not apply.
+export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
@@ -81,24 +87,24 @@ openapi: $(BIN)/.installed ## Regenerate the committed OpenAPI document from the
 	$(BIN)/python -m orders_api.openapi > openapi.json
 
 bootstrap: $(BIN)/.installed node_modules/.installed ## cdk bootstrap, once per account and region (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) bootstrap --no-notices $(CDK_ARGS)
+	$(CDK) bootstrap
 
-synth: $(BIN)/.installed node_modules/.installed ## cdk synth, offline, without Docker (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) synth --no-notices --quiet $(CDK_ARGS)
+synth: $(BIN)/.installed node_modules/.installed ## cdk synth without Docker or AWS (CDK_ARGS; the first run installs npm packages)
+	$(CDK) synth --quiet
 
 diff: $(BIN)/.installed node_modules/.installed ## cdk diff against the deployed stack (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) diff --no-notices $(CDK_ARGS) OrdersApi
+	$(CDK) diff OrdersApi
 
 deploy: $(BIN)/.installed node_modules/.installed ## cdk deploy, outputs in cdk-outputs.json (CDK_ARGS; refuses the placeholder URL)
-	$(BIN)/python -m cdk_app.deploy_check $(CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices $(APPROVAL) --outputs-file cdk-outputs.json $(CDK_ARGS) OrdersApi
+	$(CDK) check
+	$(CDK) deploy $(APPROVAL) --outputs-file cdk-outputs.json OrdersApi
 
-destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy (CDK_ARGS)
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) destroy --no-notices --force $(CDK_ARGS) OrdersApi
+destroy: $(BIN)/.installed node_modules/.installed ## cdk destroy, after the stage's name is typed (or CONFIRM=<stage>)
+	$(CDK) destroy OrdersApi
 
 deploy-github-role: $(BIN)/.installed node_modules/.installed ## The role GitHub Actions deploys with (OIDC): GITHUB_REPO=<owner>/<repo>
 	@test -n "$(GITHUB_REPO)" || { echo "Give the repository: make deploy-github-role GITHUB_REPO=<owner>/<repo>" >&2; exit 2; }
-	PATH=$(abspath $(BIN)):$$PATH $(CDK) deploy --no-notices --require-approval broadening -c githubRepo=$(GITHUB_REPO) $(CDK_ARGS) OrdersApiGitHubDeploy
+	$(CDK) deploy --require-approval broadening -c githubRepo=$(GITHUB_REPO) OrdersApiGitHubDeploy
 
 smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke [API_URL=https://...] [SMOKE_ARGS=--no-auth]
 	$(BIN)/python scripts/smoke.py $(API_URL) $(SMOKE_ARGS)

@@ -50,6 +50,8 @@ API_PATHS: Final[Mapping[StoreApi, str]] = {DATA_API: "/api/json", DOCUMENT_API:
 # Stages deploy side by side as stacks OrdersApi-<stage>. A stage's block in "stages" sets its own
 # values for any setting; they win over the top-level ones (which -c key=value also sets).
 DEFAULT_STAGE: Final = "dev"
+# The app's stack; deployed as OrdersApi-<stage>.
+STACK_NAME: Final = "OrdersApi"
 STAGE_SETTINGS: Final[Mapping[str, Mapping[str, object]]] = {
     "dev": {},
     "prod": {
@@ -345,7 +347,12 @@ class _Reader:
                 )
             return None
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        if "<" in value or ">" in value:
+            self.problems[key] = (
+                f"still holds a placeholder ({', '.join(re.findall(r'<[^>]*>?', value))}): put in your "
+                f"database's own values, got {value!r}"
+            )
+        elif parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             self.problems[key] = f"must be an http(s) URL without query or fragment, got {value!r}"
         return value.rstrip("/")
 

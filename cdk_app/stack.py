@@ -10,7 +10,7 @@ from constructs import Construct
 
 from cdk_app.api import OrdersHttpApi
 from cdk_app.bundling import LAMBDA_SOURCE_DIR
-from cdk_app.config import OrdersApiConfig
+from cdk_app.config import STACK_NAME, OrdersApiConfig
 from cdk_app.dashboard import OrdersDashboard
 from cdk_app.function import OrdersFunction
 from cdk_app.github_oidc import GitHubDeployStack
@@ -21,7 +21,6 @@ from cdk_app.secret import CursorKeySecret, StoreSecret
 
 # The construct id (paths, logical ids, cdk.out/OrdersApi.template.json); the CloudFormation stack
 # is named per stage: OrdersApi-dev, OrdersApi-prod.
-STACK_NAME: Final = "OrdersApi"
 GITHUB_STACK_NAME: Final = "OrdersApiGitHubDeploy"
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.infra.recorded_cli import RecordedCli
 from tests.infra.synthesis import Synthesized
 
 
@@ -29,3 +31,9 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synthesized
 def default_stack(synth: Callable[..., Synthesized]) -> Synthesized:
     """The stack exactly as ``make synth`` builds it, with no -c flags."""
     return synth()
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> RecordedCli:
+    """``make`` whose CDK CLI is a stand-in that records its command lines (``recorded_cli.py``)."""
+    return RecordedCli(tmp_path)

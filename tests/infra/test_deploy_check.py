@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from cdk_app.deploy_check import context_from, main, problems
-from tests.infra.synthesis import REPO_ROOT
+from tests.infra.recorded_cli import RecordedCli
 
 pytestmark = pytest.mark.infra
 
@@ -45,10 +43,9 @@ def test_later_arguments_override_cdk_json() -> None:
     assert context["storeNamespace"] == "default_keyspace"
 
 
-def test_make_deploy_stops_before_the_cdk_cli_while_the_placeholder_is_set() -> None:
-    # -n: print what make would run, then run only the guard, exactly as the recipe does
-    recipe = subprocess.run(
-        ["make", "-n", "deploy"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
-    )
-    assert "cdk_app.deploy_check" in recipe.stdout
-    assert recipe.stdout.index("cdk_app.deploy_check") < recipe.stdout.index("cdk deploy")
+def test_make_deploy_stops_before_the_cdk_cli_while_the_placeholder_is_set(cli: RecordedCli) -> None:
+    run = cli.make("deploy")
+
+    assert run.returncode == 2
+    assert "Not deploying: storeUrl is still the placeholder" in run.stderr
+    assert cli.received() == []

@@ -1,0 +1,99 @@
+"""The Makefile's way into the CDK CLI: ``python -m cdk_app.cli <cdk command> [arguments]``, and
+``python -m cdk_app.cli check`` for make deploy's guard (``cdk_app.deploy_check``) with the same arguments.
+
+- ``CDK_ARGS`` (the deployer's extra arguments) is read from the environment and split as a shell splits
+  words, quotes included, but never run through a shell: ``-c storeUrl=https://<db-id>-<region>...``
+  pasted unchanged reaches the CLI as text (and the deploy check refuses it), where make's shell read
+  ``<db-id>`` as a redirection from a file.
+- ``destroy`` asks first: it names the stack and waits for the stage's name to be typed, or takes
+  ``CONFIRM=<stage>`` (scripts, CI); anything else destroys nothing. Only after that does it run
+  ``cdk destroy --force`` (the CLI's own y/n question would be a second one).
+- Every command gets ``--no-notices``; the CLI is pinned (package.json), so its upgrade notice is
+  switched off by the Makefile (``CDK_DISABLE_VERSION_CHECK``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from cdk_app.config import DEFAULT_STAGE, STACK_NAME
+from cdk_app import deploy_check
+from cdk_app.deploy_check import context_from
+
+CDK = ("npx", "--no-install", "cdk")
+
+
+class Refused(Exception):
+    """The command must not run; the message says why and what to do."""
+
+
+def cdk_args(env: Mapping[str, str] = os.environ) -> list[str]:
+    """``CDK_ARGS`` as the CLI's arguments: split like a shell's words, never interpreted by one."""
+    try:
+        return shlex.split(env.get("CDK_ARGS", ""))
+    except ValueError as error:  # an unclosed quote
+        raise Refused(f"CDK_ARGS cannot be read ({error}): {env.get('CDK_ARGS', '')!r}") from error
+
+
+def stage_of(arguments: Sequence[str]) -> str:
+    """The stage these arguments deploy (``-c stage=...``, else cdk.json's, else the default)."""
+    return str(context_from(arguments).get("stage") or DEFAULT_STAGE).strip()
+
+
+def confirm_destroy(
+    arguments: Sequence[str],
+    env: Mapping[str, str] = os.environ,
+    ask: Callable[[str], str] | None = None,
+) -> None:
+    """Return when the deployer confirmed destroying this stage; Refused otherwise."""
+    stage = stage_of(arguments)
+    stack = f"{STACK_NAME}-{stage}"
+    given = env.get("CONFIRM")
+    if given is not None:
+        if given.strip() == stage:
+            return
+        raise Refused(f"CONFIRM={given!r} does not name the stage {stage!r}: {stack} is left as it is.")
+    if ask is None:
+        if not sys.stdin.isatty():
+            raise Refused(
+                f"make destroy removes the stack {stack} and everything in it but the token's secret. "
+                f"It asks for the stage's name first; without a terminal, give it: CONFIRM={stage}"
+            )
+        ask = input
+    print(f"This destroys the stack {stack} (the API, the function, its logs and alarms).")
+    try:
+        typed = ask(f"Type the stage name ({stage}) to go on: ")
+    except EOFError:
+        typed = ""
+    if typed.strip() != stage:
+        raise Refused(f"Not confirmed: {stack} is left as it is.")
+
+
+def command_line(command: str, arguments: Sequence[str], extra: Sequence[str]) -> list[str]:
+    """The CDK CLI's command line: the command, ``--no-notices``, the recipe's arguments, then CDK_ARGS."""
+    return [*CDK, command, "--no-notices", *arguments, *extra]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command, *arguments = sys.argv[1:] if argv is None else argv
+    try:
+        extra = cdk_args()
+        if command == "check":  # make deploy's guard, before the CLI starts
+            return deploy_check.main(extra)
+        if command == "destroy":
+            confirm_destroy(extra)
+            arguments = ["--force", *arguments]
+    except Refused as error:
+        print(error, file=sys.stderr)
+        return 2
+    line = command_line(command, arguments, extra)
+    sys.stdout.flush()
+    os.execvp(line[0], line)
+    return 127  # not reached: execvp replaces this process or raises
+
+
+if __name__ == "__main__":
+    sys.exit(main())
