@@ -19,8 +19,8 @@ import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-from cdk_app.config import DEFAULT_STAGE, STACK_NAME
 from cdk_app import deploy_check
+from cdk_app.config import DEFAULT_STAGE, STACK_NAME
 from cdk_app.deploy_check import context_from
 
 CDK = ("npx", "--no-install", "cdk")
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     line = command_line(command, arguments, extra)
     sys.stdout.flush()
-    os.execvp(line[0], line)
+    os.execvp(line[0], line)  # noqa: S606 - no shell on purpose: CDK_ARGS must stay words, not syntax
     return 127  # not reached: execvp replaces this process or raises
 
 
