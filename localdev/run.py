@@ -33,7 +33,13 @@ MAX_LOCAL_CONCURRENCY = 64
 def main() -> int:
     """Start everything, print how to call it, serve until Ctrl-C or SIGTERM."""
     host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "3000"))
+    try:
+        port = port_setting("PORT", "3000")
+        stargate_port = port_setting("STARGATE_PORT", "8082")
+        refuse_placeholder(store_setting(names.STORE_URL))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     # Local runs have no X-Ray daemon and no CloudWatch: keep tracing and metrics quiet.
     os.environ.setdefault(names.POWERTOOLS_TRACE_DISABLED, "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -53,7 +59,6 @@ def main() -> int:
         from localdev.stargate import start_in_thread
 
         data_dir = os.environ.get("DATA_DIR", ".local-data")
-        stargate_port = int(os.environ.get("STARGATE_PORT", "8082"))
         try:
             stargate = start_in_thread(host="127.0.0.1", port=stargate_port, data_dir=data_dir)
         except OSError as error:
@@ -136,6 +141,23 @@ def main() -> int:
 
 
 _CONSOLE = threading.Lock()
+
+
+def port_setting(name: str, default: str, env: Mapping[str, str] = os.environ) -> int:
+    """A port number from the environment; ValueError says which setting and what it takes."""
+    value = env.get(name, "").strip() or default
+    if not value.isdigit() or not 0 <= int(value) <= 65535:
+        raise ValueError(f"{name} must be a port number from 0 to 65535 (0: any free port), got {value!r}.")
+    return int(value)
+
+
+def refuse_placeholder(url: str) -> None:
+    """ValueError when STORE_URL still holds the example's placeholders: every request would fail."""
+    if "<" in url or ">" in url or "DATABASE_ID" in url:
+        raise ValueError(
+            f"STORE_URL still holds a placeholder ({url}): put in your database's endpoint, or leave "
+            "STORE_URL unset for the embedded server."
+        )
 
 
 def print_line(line: str) -> None:

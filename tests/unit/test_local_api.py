@@ -7,6 +7,8 @@ import concurrent.futures
 import json
 import os
 import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -228,3 +230,43 @@ def test_local_concurrency_defaults_to_the_cpus_and_to_one_for_the_document_api(
 def test_a_local_concurrency_that_is_not_a_count_is_refused_in_one_line(setting: str) -> None:
     with pytest.raises(ValueError, match="LOCAL_CONCURRENCY must be a whole number from 1 to 64"):
         local_concurrency("data", {"LOCAL_CONCURRENCY": setting})
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "abc"}, "PORT must be a port number from 0 to 65535 (0: any free port), got 'abc'."),
+        ({"STARGATE_PORT": "70000"}, "STARGATE_PORT must be a port number from 0 to 65535"),
+        (
+            {"STORE_URL": "https://<db-id>-<region>.apps.astra.datastax.com/api/json"},
+            "STORE_URL still holds a placeholder",
+        ),
+        ({"LOCAL_CONCURRENCY": "many"}, "LOCAL_CONCURRENCY must be a whole number from 1 to 64"),
+    ],
+)
+def test_make_run_refuses_a_setting_it_cannot_use_in_one_line_before_starting_anything(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("STORE_", "STARGATE_", "PORT"))}
+    run = subprocess.run(
+        [sys.executable, "-m", "localdev.run"],
+        cwd=repo,
+        env={
+            **clean,
+            "PYTHONPATH": f"{repo / 'lambda_src'}{os.pathsep}{repo}",
+            "PORT": "0",
+            "STARGATE_PORT": "0",
+            "DATA_DIR": str(tmp_path / "data"),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "Traceback" not in run.stderr
