@@ -53,8 +53,8 @@ install: $(BIN)/.installed ## Create .venv and install everything (Python); npm 
 run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STORE_URL)
 	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
 
-token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"]
-	@$(BIN)/python -m localdev.tokens --sub "$(SUB)" --data-dir $(DATA_DIR) $(if $(SCOPES),--scopes "$(SCOPES)")
+token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"] [TTL=3600]
+	@$(BIN)/python -m localdev.tokens --sub "$(SUB)" --data-dir $(DATA_DIR) $(if $(SCOPES),--scopes "$(SCOPES)") $(if $(TTL),--ttl "$(TTL)")
 
 stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)

@@ -20,15 +20,17 @@ cold start from a warm one nor replaces a worker that a call killed, which is wh
 from __future__ import annotations
 
 import importlib
+import io
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol
+from typing import Any, Protocol, TextIO
 
 # The handler setting of the deployed function (cdk_app/function.py).
 HANDLER = "orders_api.handler.lambda_handler"
@@ -188,10 +190,34 @@ class ExecutionEnvironments:
             environment.stop()
 
 
+class _WithoutMetrics(io.TextIOBase):
+    """Standard output without Powertools' metrics documents (``{"_aws": ...}``), which it prints for
+    cold starts even with POWERTOOLS_METRICS_DISABLED: CloudWatch reads them, a console does not."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._dropped = False
+
+    def write(self, text: str) -> int:
+        if text.startswith('{"_aws"'):
+            self._dropped = True  # print() writes the newline next, on its own
+            return len(text)
+        if self._dropped and text == "\n":
+            self._dropped = False
+            return len(text)
+        self._dropped = False
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def _serve(connection: Connection, handler: str) -> None:
     """An environment's life: init (import the function), then one invocation per event received."""
     # Ctrl-C in make run's terminal reaches every process of its group: the parent stops this one.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        sys.stdout = _WithoutMetrics(sys.stdout)
     from localdev.api import LocalContext
 
     module_name, _, function_name = handler.rpartition(".")

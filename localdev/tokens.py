@@ -3,10 +3,12 @@ authorizer checks them when the stack is deployed with ``apiAuth=jwt``.
 
     make token SUB=alice                                  # orders/read and orders/write
     make token SUB=ops SCOPES="orders/read orders/write orders/admin"
+    make token SUB=alice TTL=86400                        # valid for a day (default: an hour)
 
 A token is an HS256 JWT signed with a random key kept in ``DATA_DIR/jwt-key`` (so tokens outlive a
 restart of ``make run`` with the same data directory), issued by ``ISSUER`` for ``AUDIENCE``, valid for
-an hour. ``make run`` checks signature, issuer, audience, expiry and the route's scope (``orders/read``
+an hour unless ``TTL`` (seconds, at most a week) says otherwise. ``make run`` checks signature,
+issuer, audience, expiry and the route's scope (``orders/read``
 for GET, ``orders/write`` otherwise), answers 401 or 403 in JSON as API Gateway does, and hands the
 function the same ``requestContext.authorizer.jwt`` (claims and scopes) a deployed function gets.
 A request without a token acts as the local caller ``local`` with read and write scopes, so plain curl
@@ -32,6 +34,9 @@ ISSUER = "http://localhost/orders-local"
 AUDIENCE = "orders-local"
 DEFAULT_SCOPES = ("orders/read", "orders/write")
 LIFETIME_SECONDS = 3600
+# At most a week: a local token is a convenience, not a credential to keep.
+MAX_LIFETIME_SECONDS = 7 * 24 * 3600
+KNOWN_SCOPES = ("orders/read", "orders/write", "orders/admin")
 
 
 @dataclass(frozen=True)
@@ -145,11 +150,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sub", required=True, help="the caller's name (the token's subject)")
     parser.add_argument("--scopes", default=" ".join(DEFAULT_SCOPES), help="space-separated scopes")
     parser.add_argument("--data-dir", default=os.environ.get("DATA_DIR", ".local-data"))
+    parser.add_argument("--ttl", default=str(LIFETIME_SECONDS), help="lifetime in seconds (default 3600)")
     args = parser.parse_args(argv)
     if not args.sub.strip():
         print("Give the caller's name: make token SUB=<name>", file=sys.stderr)
         return 2
-    print(LocalIssuer(args.data_dir).issue(args.sub.strip(), tuple(args.scopes.split())))
+    scopes = tuple(args.scopes.split())
+    unknown = [scope for scope in scopes if scope not in KNOWN_SCOPES]
+    if unknown:
+        print(
+            f"Unknown scope {', '.join(unknown)}: the API knows {', '.join(KNOWN_SCOPES)}.", file=sys.stderr
+        )
+        return 2
+    if not args.ttl.strip().isdigit() or not 1 <= int(args.ttl) <= MAX_LIFETIME_SECONDS:
+        print(
+            f"TTL must be a number of seconds from 1 to {MAX_LIFETIME_SECONDS}, got {args.ttl!r}.",
+            file=sys.stderr,
+        )
+        return 2
+    print(LocalIssuer(args.data_dir).issue(args.sub.strip(), scopes, int(args.ttl)))
     return 0
 
 

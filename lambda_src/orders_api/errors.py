@@ -36,8 +36,13 @@ class OrderDeleted(OrdersError):
 class TransitionNotAllowed(OrdersError):
     """The requested status change is not one the order lifecycle allows."""
 
-    def __init__(self, current: str, requested: str) -> None:
-        super().__init__(f"An order cannot change status from {current} to {requested}.")
+    def __init__(self, current: str, requested: str, allowed: tuple[str, ...] = ()) -> None:
+        then = (
+            f"a {current} order can become {' or '.join(allowed)}"
+            if allowed
+            else f"a {current} order cannot change any more"
+        )
+        super().__init__(f"An order cannot change status from {current} to {requested}; {then}.")
 
 
 class ConcurrentUpdate(OrdersError):

@@ -66,8 +66,10 @@ def get_order(store: OrderStore, caller: Caller, order_id: UUID) -> StoredOrder:
 def change_status(store: OrderStore, caller: Caller, order_id: UUID, status: OrderStatus) -> StoredOrder:
     """Move the order to ``status`` if the lifecycle allows it; ``updatedAt`` always advances."""
     current = get_order(store, caller, order_id)
-    if status not in ALLOWED_TRANSITIONS[current.status]:
-        raise TransitionNotAllowed(current.status.value, status.value)
+    allowed = ALLOWED_TRANSITIONS[current.status]
+    if status not in allowed:
+        next_statuses = tuple(s.value for s in OrderStatus if s in allowed)  # in the lifecycle's order
+        raise TransitionNotAllowed(current.status.value, status.value, next_statuses)
     # Clocks of two Lambda instances may disagree: never let updatedAt go backwards or stand still.
     updated_at = max(_now(), current.updatedAt + timedelta(milliseconds=1))
     updated = current.model_copy(update={"status": status, "updatedAt": updated_at})

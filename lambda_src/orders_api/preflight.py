@@ -104,6 +104,10 @@ def parse_json(text: str) -> Any:
         ) from error
     except _RepeatedKey as error:
         raise Refusal(400, "The request body is not valid JSON: an object has the same key twice.") from error
+    except json.JSONDecodeError as error:
+        # json's own words name only what it expected, never the caller's text.
+        where = f"line {error.lineno}, column {error.colno}"
+        raise Refusal(400, f"The request body is not valid JSON: {error.msg} at {where}.") from error
     except ValueError as error:
         raise Refusal(400, "The request body is not valid JSON.") from error
     if _depth(value) > MAX_DEPTH:

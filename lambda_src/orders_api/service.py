@@ -87,9 +87,24 @@ def _invalid_request(error: RequestValidationError) -> Response[Any]:
     return _error(422, f"Invalid request: {summary}.", details)
 
 
+# Pydantic's words for a number that is not a whole one, and what to send instead.
+_NOT_WHOLE = ("int_from_float", "int_parsing", "int_type")
+_WHOLE_NUMBER_HINTS = {
+    "productPrice": "must be a whole number of cents (minor units): 12.50 is 1250",
+    "productQuantity": "must be a whole number",
+}
+
+
 def _problem_message(problem: dict[str, Any]) -> str:
-    if problem.get("type") == "string_pattern_mismatch":  # only the Idempotency-Key has a pattern
+    kind = problem.get("type")
+    location = problem.get("loc") or ()
+    field = str(location[-1]) if location else ""
+    if kind == "string_pattern_mismatch":  # only the Idempotency-Key has a pattern
         return "must be visible ASCII characters only (no spaces, commas, line breaks or accented letters)"
+    if kind in _NOT_WHOLE and field in _WHOLE_NUMBER_HINTS:
+        return _WHOLE_NUMBER_HINTS[field]
+    if kind == "too_long" and field == "productName":  # checked after our validator, so "items"
+        return f"must be at most {problem.get('ctx', {}).get('max_length')} characters"
     # Pydantic prefixes the messages of our own validators with "Value error, ".
     return str(problem.get("msg", "is not valid")).removeprefix("Value error, ")
 

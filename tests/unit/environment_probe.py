@@ -15,6 +15,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     query = event.get("queryStringParameters") or {}
     if "crash" in query:
         raise RuntimeError("the function broke")
+    if "print" in query:  # what Powertools prints for a cold start, then a log line
+        print('{"_aws": {"CloudWatchMetrics": []}, "ColdStart": [1.0]}')
+        print('{"level": "INFO", "message": "kept"}', flush=True)
     began = time.time()
     time.sleep(float(query.get("sleep", "0")))
     body = {"pid": os.getpid(), "init": STARTED_AT, "began": began, "ended": time.time()}

@@ -695,3 +695,49 @@ def test_a_body_that_is_not_utf8_is_400(store: InMemoryOrderStore) -> None:
 
     assert result["statusCode"] == 400
     assert "UTF-8" in json.loads(result["body"])["message"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "says"),
+    [
+        (
+            '{"productName":"Tea","productQuantity":1,"productPrice":12.50}',
+            422,
+            "productPrice: must be a whole number of cents (minor units): 12.50 is 1250",
+        ),
+        (
+            '{"productName":"Tea","productQuantity":"two","productPrice":1}',
+            422,
+            "productQuantity: must be a whole number",
+        ),
+        (
+            '{"productName":"' + "a" * 300 + '","productQuantity":1,"productPrice":1}',
+            422,
+            "at most 200 characters",
+        ),
+        (
+            '{"productName": "Tea",, "productQuantity": 1}',
+            400,
+            "not valid JSON: Expecting property name enclosed in double quotes at line 1, column 23",
+        ),
+    ],
+)
+def test_a_refusal_says_what_to_send_instead(
+    store: InMemoryOrderStore, raw: str, status: int, says: str
+) -> None:
+    answer = invoke("POST", "/orders", raw_body=raw, headers={"content-type": "application/json"})
+
+    assert answer.status == status
+    assert says in answer.message
+
+
+def test_a_refused_status_change_names_the_statuses_the_order_can_take(store: InMemoryOrderStore) -> None:
+    order_id = create().body["orderId"]
+
+    skipped = invoke("PATCH", f"/orders/{order_id}", {"status": "DELIVERED"})
+    invoke("PATCH", f"/orders/{order_id}", {"status": "CANCELLED"})
+    finished = invoke("PATCH", f"/orders/{order_id}", {"status": "PAID"})
+
+    assert (skipped.status, finished.status) == (409, 409)
+    assert skipped.message.endswith("a PENDING order can become PAID or CANCELLED.")
+    assert finished.message.endswith("a CANCELLED order cannot change any more.")

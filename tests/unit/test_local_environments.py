@@ -108,3 +108,19 @@ def test_a_crash_is_api_gateways_500_and_the_environment_is_replaced(
 def test_at_least_one_environment() -> None:
     with pytest.raises(ValueError, match="at least one"):
         ExecutionEnvironments(0, PROBE)
+
+
+def test_metrics_documents_stay_off_the_console_when_metrics_are_off_and_logs_stay_on(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given make run's setting (no CloudWatch to read the metrics)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    environments = ExecutionEnvironments(1, PROBE)
+    try:
+        call(environments, "?print")
+    finally:
+        environments.close()
+
+    printed = capfd.readouterr().out
+    assert '{"level": "INFO", "message": "kept"}' in printed
+    assert "_aws" not in printed

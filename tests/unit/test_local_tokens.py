@@ -140,3 +140,27 @@ def test_each_refusal_says_why_for_the_console_without_the_token(issuer: LocalIs
     refused = issuer.authorize("POST", f"Bearer {reader}")
     assert isinstance(refused, Refused)
     assert refused.reason == "the token of 'alice' lacks the scope orders/write"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--scopes", "orders/read orders/delete"], "Unknown scope orders/delete: the API knows orders/read"),
+        (["--scopes", "admin"], "Unknown scope admin"),
+        (["--ttl", "forever"], "TTL must be a number of seconds from 1 to 604800, got 'forever'."),
+        (["--ttl", "0"], "TTL must be a number of seconds"),
+    ],
+)
+def test_make_token_refuses_what_make_run_would_not_honour(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], message: str
+) -> None:
+    assert main(["--sub", "alice", "--data-dir", str(tmp_path), *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_make_token_ttl_sets_the_tokens_lifetime(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--sub", "alice", "--data-dir", str(tmp_path), "--ttl", "86400"]) == 0
+    token = capsys.readouterr().out.splitlines()[-1]
+
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 86400
