@@ -33,30 +33,43 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt lambda_src/requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	touch $@
+# Two installs into one .venv: what `make run` needs (the function's packages and PyJWT, ~40 MB, seconds),
+# and everything else for tests, linting and deploying (the CDK, mypy, Locust, ...; ~900 MB, minutes).
+# Each says what it is doing; a failed one removes .venv, so nothing half-made stays behind.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUN_INSTALLED := $(BIN)/.installed-run
+
+$(RUN_INSTALLED): requirements-run.txt lambda_src/requirements.txt
+	@scripts/make-venv "$(PYTHON)" $(VENV) "$(or $(MAKECMDGOALS),install)"
+	@echo "Installing what make run needs into $(VENV) (the function's packages and PyJWT)..."
+	@$(PIP) -r requirements-run.txt || { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
+	@touch $@
+
+$(BIN)/.installed: $(RUN_INSTALLED) requirements.txt requirements-dev.txt
+	@echo "Installing the CDK and the development tools into $(VENV) (about 900 MB; a few minutes)..."
+	@$(PIP) --upgrade pip && $(PIP) -r requirements-dev.txt \
+		|| { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..."
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 install: $(BIN)/.installed ## Create .venv and install everything (Python); npm packages come with synth
 
-run: $(BIN)/.installed ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STORE_URL)
+run: $(RUN_INSTALLED) ## Serve the API on 127.0.0.1:PORT (3000) over the embedded server (or STORE_URL)
 	PORT=$(PORT) STARGATE_PORT=$(STARGATE_PORT) DATA_DIR=$(DATA_DIR) $(BIN)/python -m localdev.run
 
-token: $(BIN)/.installed ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"] [TTL=3600]
+token: $(RUN_INSTALLED) ## A bearer token for make run: make token SUB=<name> [SCOPES="orders/read orders/write"] [TTL=3600]
 	@$(BIN)/python -m localdev.tokens --sub "$(SUB)" --data-dir $(DATA_DIR) $(if $(SCOPES),--scopes "$(SCOPES)") $(if $(TTL),--ttl "$(TTL)")
 
-stargate: $(BIN)/.installed ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
+stargate: $(RUN_INSTALLED) ## Serve only the embedded Stargate-compatible server on STARGATE_PORT (8082)
 	$(BIN)/python -m localdev.stargate --port $(STARGATE_PORT) --data-dir $(DATA_DIR)
 
 bench: $(BIN)/.installed node_modules/.installed ## Cold and warm figures of the handler beside a textbook handler, as ratios, and the asset size
@@ -111,3 +124,6 @@ smoke: $(BIN)/.installed ## Exercise a deployed endpoint: make smoke [API_URL=ht
 
 clean: ## Remove build output and local data
 	rm -rf cdk.out .build $(DATA_DIR) .pytest_cache .mypy_cache .ruff_cache
+
+distclean: clean ## Remove everything the Makefile made: also .venv, node_modules, cdk-outputs.json, load reports
+	rm -rf $(VENV) node_modules cdk-outputs.json load-report*.html load-report*.csv
