@@ -46,18 +46,18 @@ RUN_INSTALLED := $(BIN)/.installed-run
 
 $(RUN_INSTALLED): requirements-run.txt lambda_src/requirements.txt
 	@scripts/make-venv "$(PYTHON)" $(VENV) "$(or $(MAKECMDGOALS),install)"
-	@echo "Installing what make run needs into $(VENV) (the function's packages and PyJWT)..."
+	@echo "Installing what make run needs into $(VENV) (the function's packages and PyJWT)..." >&2
 	@$(PIP) -r requirements-run.txt || { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
 	@touch $@
 
 $(BIN)/.installed: $(RUN_INSTALLED) requirements.txt requirements-dev.txt
-	@echo "Installing the CDK and the development tools into $(VENV) (about 900 MB; a few minutes)..."
+	@echo "Installing the CDK and the development tools into $(VENV) (about 900 MB; a few minutes)..." >&2
 	@$(PIP) --upgrade pip && $(PIP) -r requirements-dev.txt \
 		|| { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..."
+	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..." >&2
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

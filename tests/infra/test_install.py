@@ -80,7 +80,7 @@ def test_a_venv_left_by_an_old_python_is_made_anew(tmp_path: Path) -> None:
     run = make_venv(sys.executable, venv)
 
     assert run.returncode == 0, run.stderr
-    assert "was made with Python 3.10; making it anew" in run.stdout
+    assert "was made with Python 3.10; making it anew" in run.stderr
     version = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import sys; print(sys.version_info >= (3, 11))"],
         capture_output=True,
