@@ -129,3 +129,24 @@ def test_without_a_record_stop_does_nothing(fake_docker: dict[str, str]) -> None
 
     assert stopped.returncode == 0
     assert stopped.stderr == ""
+
+
+def test_make_test_integration_installs_and_starts_nothing_unless_asked() -> None:
+    def recipe(*settings: str) -> str:
+        return subprocess.run(
+            ["make", "-n", "-o", ".venv/bin/.installed", "test-integration", *settings],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    plain, asked = recipe(), recipe("DOCKER_SETUP=1")
+
+    # By default: the engine the user runs, no dockerd started, no debootstrap image built
+    assert "start-dockerd.sh" not in plain
+    assert "stop-dockerd.sh" not in plain
+    assert "STARGATE_IMAGE_FALLBACK=0" in plain
+    # Asked (CI): an engine may be installed and started, and is stopped at the end
+    assert asked.index("start-dockerd.sh") < asked.index("pytest") < asked.index("stop-dockerd.sh")
+    assert "STARGATE_IMAGE_FALLBACK=1" in asked
