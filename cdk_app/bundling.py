@@ -7,11 +7,20 @@ only re-copies the package (the dependencies are hard-linked). The same hash is 
 so CDK does not fingerprint the directory again and the template stays the same across machines.
 
 Byte code: Lambda's code directory is read-only, so without ``__pycache__`` in the asset every cold
-start compiles every module it imports (``make bench`` shows what that costs). Byte code only loads
-in the exact Python it was made by, so the asset carries it when an interpreter of the runtime's
-version is on the PATH (``python3.14``; the GitHub deploy workflow installs one), compiled with
-hash-based invalidation (no timestamps: the same sources give the same files). Without one, the asset
-has none, and the synth says so.
+start compiles every module it imports (``make bench`` shows what that costs: about 4x the cold path).
+Byte code only loads in the exact Python version it was made by, so it is compiled, with hash-based
+invalidation (no timestamps: the same sources give the same files), by the first CPython of the
+runtime's version found:
+
+1. ``python3.14`` on the PATH (the GitHub deploy workflow installs one);
+2. one uv manages (``uv python find 3.14``; uv comes with ``make install``), fetched with
+   ``uv python install 3.14`` the first time, unless ``UV_PYTHON_DOWNLOADS=never``;
+3. Lambda's own build image, ``public.ecr.aws/sam/build-python3.14``, where a Docker engine answers.
+
+``BYTE_CODE_FROM`` (``path,uv,docker`` by default) narrows where to look; the tests keep to the PATH.
+
+Without any, the asset has none: the synth says so and names the fix, and a stage that requires byte
+code (``byteCode=required``, prod's setting) stops there.
 
 Modes are normalised (folders 755, files 644): the CDK CLI zips them as they are, and Lambda runs the
 code as another user, so a build under a strict umask (077) would otherwise fail every invocation
@@ -73,9 +82,14 @@ class BundlingError(RuntimeError):
 
 
 def build_function_asset(
-    target: Target, source_dir: Path = LAMBDA_SOURCE_DIR, build_root: Path = BUILD_ROOT
+    target: Target,
+    source_dir: Path = LAMBDA_SOURCE_DIR,
+    build_root: Path = BUILD_ROOT,
+    *,
+    require_byte_code: bool = False,
 ) -> BuiltAsset:
-    """Return the asset directory for ``target``, building it only if its inputs changed."""
+    """Return the asset directory for ``target``, building it only if its inputs changed; BundlingError
+    when ``require_byte_code`` and no interpreter of the target's version can compile it."""
     package_dir = source_dir / PACKAGE_NAME
     requirements = source_dir / "requirements.txt"
     if not (package_dir / "handler.py").is_file():
@@ -90,6 +104,10 @@ def build_function_asset(
 
     files = sorted(_package_files(package_dir))
     compiler = byte_code_compiler(target)
+    if compiler is None and require_byte_code:
+        raise BundlingError(
+            f"{no_byte_code_reason(target)}; or, to ship source only, deploy with -c byteCode=optional"
+        )
     asset_hash = _sha256(
         deps_hash, f"byte code: {compiler.version if compiler else 'none'}", *_contents(files, source_dir)
     )
@@ -109,43 +127,139 @@ def build_function_asset(
 
 @dataclass(frozen=True)
 class ByteCodeCompiler:
-    """An interpreter of the target's Python version, which compiles a directory's modules."""
+    """An interpreter of the target's Python version, which compiles a directory's modules: a local
+    ``executable``, or ``python3`` inside the container ``image`` (``executable`` is then docker)."""
 
     executable: str
     version: str
+    image: str | None = None
 
     def compile(self, directory: Path) -> None:
         """Write ``__pycache__`` for every module below ``directory``, hash-based (no timestamps)."""
-        command = [self.executable, "-m", "compileall", "-q", "-j", "0"]
-        command += ["--invalidation-mode", "unchecked-hash", str(directory)]
+        options = ["-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+        if self.image is None:
+            command = [self.executable, *options, str(directory)]
+        else:
+            # The files stay this user's; byte code does not depend on the container's architecture.
+            owner = f"{os.getuid()}:{os.getgid()}"
+            mount = f"{directory.resolve()}:/asset"
+            command = [self.executable, "run", "--rm", "--user", owner, "-v", mount, self.image, "python3"]
+            command += [*options, "/asset"]
         result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our command
         if result.returncode != 0:
-            raise BundlingError(f"compileall with {self.executable} failed:\n{result.stdout}{result.stderr}")
+            raise BundlingError(f"compileall with {self.label} failed:\n{result.stdout}{result.stderr}")
+
+    @property
+    def label(self) -> str:
+        return (
+            f"Python {self.version} in {self.image}"
+            if self.image
+            else f"{self.executable} (Python {self.version})"
+        )
+
+
+# Lambda's build image of the runtime: where no interpreter of its version is at hand but Docker is.
+BUILD_IMAGE: Final = "public.ecr.aws/sam/build-python{version}"
+NO_BYTE_CODE_FIX: Final = (
+    "To ship byte code, give the deploy host a CPython {version}: `.venv/bin/uv python install {version}` "
+    "(uv comes with make install), your system's python{version} package, or a running Docker engine"
+)
 
 
 @functools.cache
 def byte_code_compiler(target: Target) -> ByteCodeCompiler | None:
-    """``python<major.minor>`` of the target from the PATH, or None (the asset then has no byte code).
+    """The first CPython of the target's version found (the PATH, uv, Docker), or None, with a note
+    saying what was tried and how to give the host one. Looked up once per process: every synth asks for
+    each asset, and each answer asked an interpreter."""
+    reasons: list[str] = []
+    sources = [source.strip() for source in os.environ.get("BYTE_CODE_FROM", "path,uv,docker").split(",")]
+    finders = {"path": _on_the_path, "uv": _managed_by_uv, "docker": _in_the_build_image}
+    for find in (finders[source] for source in sources if source in finders):
+        compiler, why = find(target)
+        if compiler is not None:
+            if find is not _on_the_path:
+                print(f"note: the function's byte code is compiled by {compiler.label}", file=sys.stderr)
+            return compiler
+        reasons.append(why)
+    print(f"note: {no_byte_code_reason(target, reasons)}", file=sys.stderr)
+    return None
 
-    A command of that name that does not run, or runs another version (a pyenv shim for a version
-    that is installed but not selected answers with exit code 127), counts as none. Looked up once per
-    process: every synth asks for each asset, and each answer asked an interpreter.
-    """
+
+def no_byte_code_reason(target: Target, reasons: list[str] | None = None) -> str:
+    """Why the asset carries no byte code, what that costs, and how to fix it."""
+    tried = f" ({'; '.join(reasons)})" if reasons else ""
+    return (
+        f"no CPython {target.python_version} to compile the function's byte code{tried}: the function "
+        "asset carries no byte code, so each cold start compiles the modules it imports (make bench: about "
+        f"4x the cold path). {NO_BYTE_CODE_FIX.format(version=target.python_version)}"
+    )
+
+
+def _on_the_path(target: Target) -> tuple[ByteCodeCompiler | None, str]:
+    """``python<major.minor>`` from the PATH; a command of that name that does not run, or runs another
+    version (a pyenv shim for a version installed but not selected exits 127), counts as none."""
     wanted = f"python{target.python_version}"
     executable = shutil.which(wanted)
     if executable is None:
-        why = f"no {wanted} on the PATH"
-    else:
-        version, failure = _version_of(executable)
-        if version.startswith(f"{target.python_version}."):
-            return ByteCodeCompiler(executable, version)
-        why = f"{executable} {failure or f'is Python {version}'}"
-    print(
-        f"note: {why}: the function asset carries no byte code, so each cold start compiles the modules "
-        "it imports",
-        file=sys.stderr,
-    )
-    return None
+        return None, f"no {wanted} on the PATH"
+    version, failure = _version_of(executable)
+    if version.startswith(f"{target.python_version}."):
+        return ByteCodeCompiler(executable, version), ""
+    return None, f"{executable} {failure or f'is Python {version}'}"
+
+
+def _managed_by_uv(target: Target) -> tuple[ByteCodeCompiler | None, str]:
+    """A CPython of the target's version that uv finds, fetched with uv once if downloads are allowed."""
+    uv = shutil.which("uv")
+    if uv is None:
+        return None, "no uv"
+    found = _uv(uv, "python", "find", target.python_version) or None
+    if found is None and os.environ.get("UV_PYTHON_DOWNLOADS", "").lower() not in ("never", "manual"):
+        print(f"note: fetching CPython {target.python_version} with uv, once (uv keeps it)", file=sys.stderr)
+        if _uv(uv, "python", "install", target.python_version, timeout=600) is not None:
+            found = _uv(uv, "python", "find", target.python_version) or None
+    if found is None:
+        return None, f"uv has no CPython {target.python_version} and could not fetch one"
+    version, failure = _version_of(found)
+    if version.startswith(f"{target.python_version}."):
+        return ByteCodeCompiler(found, version), ""
+    return None, f"uv's {found} {failure or f'is Python {version}'}"
+
+
+def _uv(uv: str, *arguments: str, timeout: float = 60) -> str | None:
+    """uv's answer (the last line it printed, "" for none), or None when it failed."""
+    try:
+        result = _run([uv, *arguments], timeout)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    lines = result.stdout.strip().splitlines()
+    return lines[-1].strip() if lines else ""
+
+
+def _in_the_build_image(target: Target) -> tuple[ByteCodeCompiler | None, str]:
+    """Lambda's build image of the runtime, where a Docker engine answers (pulled on first use)."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None, "no Docker"
+    image = BUILD_IMAGE.format(version=target.python_version)
+    try:
+        if _run([docker, "info"], 20).returncode != 0:
+            return None, "no Docker engine answers"
+        result = _run(
+            [docker, "run", "--rm", image, "python3", "-c", "import sys; print(sys.version.split()[0])"], 900
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return None, f"Docker did not answer ({type(error).__name__})"
+    version = result.stdout.strip()
+    if result.returncode != 0 or not version.startswith(f"{target.python_version}."):
+        return None, f"{image} could not be run (exit code {result.returncode})"
+    return ByteCodeCompiler(docker, version, image=image), ""
+
+
+def _run(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False, timeout=timeout)  # noqa: S603 - our own commands, no shell
 
 
 def _version_of(executable: str) -> tuple[str, str]:

@@ -104,6 +104,10 @@ DEFAULTS: Final[Mapping[str, object]] = {
     "deployment": "allAtOnce",
     # X-Ray tracing (orders_api/xray.py: subsegments sent to Lambda's X-Ray daemon, no X-Ray SDK).
     "tracing": True,
+    # The function's byte code (cdk_app/bundling.py): "required" stops a synth that finds no CPython of
+    # the runtime's version to compile it, "optional" ships source only then, with a note; empty means
+    # required for the prod stage and optional for the others.
+    "byteCode": "",
 }
 
 # The names some keys had before; each is still read, with a warning, when its new key is not given
@@ -188,6 +192,7 @@ class OrdersApiConfig:
     tracing: bool
     deployment: str
     snap_start: bool
+    byte_code: Literal["required", "optional"]
     # What the stack should warn about without refusing the settings (a former key's name, for now).
     warnings: tuple[str, ...] = ()
 
@@ -255,6 +260,7 @@ class OrdersApiConfig:
             tracing=reader.flag("tracing"),
             deployment=reader.choice("deployment", DEPLOYMENTS, case="exact"),
             snap_start=reader.flag("snapStart"),
+            byte_code=_byte_code(reader, stage),
             warnings=tuple(reader.warnings),
         )
         if config.jwt_issuer and not config.jwt_audience:
@@ -272,6 +278,13 @@ class OrdersApiConfig:
         if reader.problems:
             raise ConfigError(reader.problems)
         return config
+
+
+def _byte_code(reader: _Reader, stage: str) -> Literal["required", "optional"]:
+    value = reader.text("byteCode").lower()
+    if not value:
+        return "required" if stage == "prod" else "optional"
+    return cast(Literal["required", "optional"], reader.choice("byteCode", ("required", "optional")))
 
 
 def _stage(

@@ -61,7 +61,9 @@ class OrdersFunction(Construct):
         source_dir: Path = LAMBDA_SOURCE_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
-        asset = build_function_asset(LAMBDA_TARGET, source_dir)
+        asset = build_function_asset(
+            LAMBDA_TARGET, source_dir, require_byte_code=config.byte_code == "required"
+        )
 
         self.log_group, role = log_group_and_role(
             self,

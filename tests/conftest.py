@@ -12,6 +12,10 @@ os.environ.setdefault(names.POWERTOOLS_TRACE_DISABLED, "true")
 os.environ.setdefault(names.POWERTOOLS_METRICS_NAMESPACE, "OrdersApiTest")
 os.environ.setdefault(names.POWERTOOLS_SERVICE_NAME, names.SERVICE_NAME)
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+# The function asset's byte code: only a python3.14 on the PATH, never a download or a container pull in
+# the middle of a test (tests/infra/test_function_asset.py tries uv and Docker with stand-ins).
+os.environ.setdefault("BYTE_CODE_FROM", "path")
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # Listing orders seals cursors with this key (deployed: a generated Secrets Manager secret).
 os.environ.setdefault(names.CURSOR_KEY, "test-cursor-key-0123456789abcdef0123456789")
 

@@ -56,7 +56,9 @@ _NO_AWS_CONFIGURATION = {
 }
 
 
-def _cdk_synth(outdir: Path, *context: str, region: str | None = None) -> CliRun:
+def _cdk_synth(
+    outdir: Path, *context: str, region: str | None = None, env: dict[str, str] | None = None
+) -> CliRun:
     if not CDK.exists():
         pytest.fail("node_modules/.bin/cdk is missing: run `npm ci` (make test does it)")
     environment = {
@@ -67,6 +69,7 @@ def _cdk_synth(outdir: Path, *context: str, region: str | None = None) -> CliRun
         # `python3 app.py` from cdk.json must be this venv's Python, as in `make synth`.
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "CDK_DISABLE_CLI_TELEMETRY": "true",
+        **(env or {}),
     }
     flags = [flag for pair in context for flag in ("--context", pair)]
     command = [
@@ -128,6 +131,27 @@ def test_bad_context_value_fails_the_synth_and_names_the_key(tmp_path: Path) -> 
     assert "Invalid configuration" in run.result.stderr
     assert "apiAuth: must be one of iam, jwt, none, got 'open'" in run.result.stderr
     assert not (run.outdir / "OrdersApi.template.json").exists()
+
+
+def test_a_prod_synth_without_a_cpython_of_the_runtimes_version_refuses_naming_the_fix(
+    tmp_path: Path,
+) -> None:
+    # Given a host where no CPython 3.14 can be found (nothing is looked for)
+    run = _cdk_synth(tmp_path / "cdk.out", "stage=prod", env={"BYTE_CODE_FROM": ""})
+
+    # Then prod (which requires byte code) stops, saying how to get one or to ship source only
+    assert run.result.returncode != 0
+    assert "Could not build the function asset: no CPython 3.14 to compile the function's byte code" in (
+        run.result.stderr
+    )
+    assert "-c byteCode=optional" in run.result.stderr
+    assert not (run.outdir / "OrdersApi.template.json").exists()
+
+    # And dev ships source only, with the same note, as does prod when told so explicitly
+    for context in (("stage=dev",), ("stage=prod", "byteCode=optional")):
+        allowed = _cdk_synth(tmp_path / "-".join(context), *context, env={"BYTE_CODE_FROM": ""})
+        assert allowed.result.returncode == 0, allowed.result.stderr
+        assert "note: no CPython 3.14 to compile the function's byte code" in allowed.result.stderr
 
 
 def test_a_misspelled_context_key_fails_the_synth_naming_the_right_one(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ NAMED = re.compile(
 )
 # Backticked words with a slash that are not repository paths (scopes, media types, images), and what
 # the Makefile or the app creates at run time.
-NOT_PATHS = re.compile(r"^(orders/|application/|stargateio/|DATA_DIR/)")
+NOT_PATHS = re.compile(r"^(orders/|application/|stargateio/|public\.ecr\.aws/|DATA_DIR/)")
 MADE_AT_RUN_TIME = {".local-data", ".build", "cdk-outputs.json", "cdk.out", ".venv", "node_modules"}
 
 

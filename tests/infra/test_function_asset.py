@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from cdk_app import bundling
 from cdk_app.bundling import (
     LAMBDA_SOURCE_DIR,
     BuiltAsset,
+    BundlingError,
     Target,
     build_function_asset,
     byte_code_compiler,
@@ -273,12 +275,22 @@ def test_with_an_interpreter_of_the_targets_version_every_module_gets_hash_based
     assert flags == 0b01  # hash-based, unchecked
 
 
-def test_without_an_interpreter_of_the_targets_version_there_is_no_byte_code(
-    capsys: pytest.CaptureFixture[str],
+def test_without_an_interpreter_of_the_targets_version_there_is_no_byte_code_and_the_note_names_the_fix(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("BYTE_CODE_FROM", "path,uv,docker")
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent.parent / "no-such-bin"))  # no uv, no docker
     byte_code_compiler.cache_clear()  # looked up once per process
+
     assert byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.99")) is None
-    assert "no python3.99 on the PATH" in capsys.readouterr().err
+
+    note = capsys.readouterr().err
+    assert (
+        "no CPython 3.99 to compile the function's byte code (no python3.99 on the PATH; no uv; no Docker)"
+        in note
+    )
+    assert "about 4x the cold path" in note
+    assert "`.venv/bin/uv python install 3.99`" in note
 
 
 @pytest.mark.parametrize(
@@ -312,4 +324,144 @@ def test_an_interpreter_that_does_not_run_as_the_targets_version_counts_as_none(
     # Then the asset is built without byte code, with a note saying why, instead of failing the synth
     byte_code_compiler.cache_clear()  # looked up once per process
     assert byte_code_compiler(Target(pip_platform="manylinux2014_x86_64", python_version=version)) is None
-    assert f"note: {fake} {why}: the function asset carries no byte code" in capsys.readouterr().err
+    assert f"({fake} {why}): the function asset carries no byte code" in capsys.readouterr().err
+
+
+def stand_in(folder: Path, name: str, script: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(script)
+    path.chmod(0o755)
+    return path
+
+
+def tiny_package(root: Path) -> Path:
+    package = root / "src" / "pkg"
+    package.mkdir(parents=True)
+    (package / "module.py").write_text("ANSWER = 42\n")
+    return package
+
+
+def test_uv_fetches_a_cpython_of_the_targets_version_once_and_compiles_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given no python3.96 on the PATH, and a uv that has none until asked to install it (a stand-in:
+    # the real one downloads from GitHub, which this machine cannot reach)
+    bin_dir, installed = tmp_path / "bin", tmp_path / "uv-python" / "python3.96"
+    staged = stand_in(
+        tmp_path / "download",
+        "python3.96",
+        f'#!/bin/sh\nif [ "$1" = "-c" ]; then echo 3.96.4; exit 0; fi\nexec {sys.executable} "$@"\n',
+    )
+    stand_in(
+        bin_dir,
+        "uv",
+        "#!/bin/sh\nPATH=/usr/bin:/bin\n"
+        f'echo "$@" >> {tmp_path / "uv-calls"}\n'
+        f'if [ "$2" = install ]; then mkdir -p {installed.parent}; cp {staged} {installed}; exit 0; fi\n'
+        f"if [ -x {installed} ]; then echo {installed}; exit 0; fi\nexit 2\n",
+    )
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("BYTE_CODE_FROM", "path,uv,docker")
+    monkeypatch.delenv("UV_PYTHON_DOWNLOADS")
+    byte_code_compiler.cache_clear()
+
+    # When the asset's byte code compiler is looked for
+    compiler = byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.96"))
+
+    # Then uv fetched one, said so, and it compiles
+    assert compiler is not None
+    assert (compiler.executable, compiler.version) == (str(installed), "3.96.4")
+    assert (tmp_path / "uv-calls").read_text().splitlines() == [
+        "python find 3.96",
+        "python install 3.96",
+        "python find 3.96",
+    ]
+    err = capsys.readouterr().err
+    assert "fetching CPython 3.96 with uv, once" in err
+    assert f"byte code is compiled by {installed} (Python 3.96.4)" in err
+    package = tiny_package(tmp_path)
+    compiler.compile(package.parent)
+    assert list((package / "__pycache__").glob("module.*.pyc"))
+
+
+def test_uv_is_not_asked_to_download_where_downloads_are_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stand_in(tmp_path / "bin", "uv", f'#!/bin/sh\necho "$@" >> {tmp_path / "uv-calls"}\nexit 2\n')
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("BYTE_CODE_FROM", "uv")
+    monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
+    byte_code_compiler.cache_clear()
+
+    assert byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.96")) is None
+    assert (tmp_path / "uv-calls").read_text().splitlines() == ["python find 3.96"]
+
+
+def test_with_a_docker_engine_lambdas_build_image_compiles_the_byte_code_as_this_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given only a Docker engine (a stand-in that runs "the image's python3" as this Python, mounts
+    # included, and records how it was called)
+    stand_in(
+        tmp_path / "bin",
+        "docker",
+        f"#!{sys.executable}\n"
+        "import json, subprocess, sys\n"
+        f"open({str(tmp_path / 'docker-calls')!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        "args = sys.argv[1:]\n"
+        "if args[0] == 'info': sys.exit(0)\n"
+        "if '-c' in args: print('3.96.5'); sys.exit(0)\n"
+        "host = args[args.index('-v') + 1].split(':')[0]\n"
+        "rest = args[args.index('python3') + 1:]\n"
+        f"sys.exit(subprocess.call([{sys.executable!r}, *[host if a == '/asset' else a for a in rest]]))\n",
+    )
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setenv("BYTE_CODE_FROM", "path,uv,docker")
+    byte_code_compiler.cache_clear()
+
+    compiler = byte_code_compiler(Target(pip_platform="manylinux2014_aarch64", python_version="3.96"))
+    assert compiler is not None
+    assert (compiler.image, compiler.version) == ("public.ecr.aws/sam/build-python3.96", "3.96.5")
+    package = tiny_package(tmp_path)
+    compiler.compile(package.parent)
+
+    assert list((package / "__pycache__").glob("module.*.pyc"))
+    calls = [json.loads(line) for line in (tmp_path / "docker-calls").read_text().splitlines()]
+    compile_call = calls[-1]
+    assert compile_call[:5] == ["run", "--rm", "--user", f"{os.getuid()}:{os.getgid()}", "-v"]
+    assert compile_call[5] == f"{package.parent.resolve()}:/asset"
+    assert compile_call[-1] == "/asset"
+    assert "unchecked-hash" in compile_call
+
+
+def test_a_stage_that_requires_byte_code_stops_without_an_interpreter_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundling, "byte_code_compiler", lambda target: None)
+
+    with pytest.raises(BundlingError) as raised:
+        build_function_asset(LAMBDA_TARGET, build_root=tmp_path, require_byte_code=True)
+
+    message = str(raised.value)
+    assert "no CPython 3.14 to compile the function's byte code" in message
+    assert "uv python install 3.14" in message
+    assert "deploy with -c byteCode=optional" in message
+
+
+@pytest.mark.skipif(
+    byte_code_compiler(LAMBDA_TARGET) is None,
+    reason="no python3.14 here; the GitHub workflow's 3.14 job has one (.github/workflows/ci.yml)",
+)
+def test_the_assets_byte_code_is_for_the_runtimes_python(lambda_asset: BuiltAsset) -> None:
+    compiler = byte_code_compiler(LAMBDA_TARGET)
+    assert compiler is not None
+    magic = subprocess.run(
+        [compiler.executable, "-c", "import importlib.util; print(importlib.util.MAGIC_NUMBER.hex())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+    for compiled in lambda_asset.path.rglob("*.pyc"):
+        assert compiled.read_bytes()[:4].hex() == magic, compiled
