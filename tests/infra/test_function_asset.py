@@ -451,7 +451,7 @@ def test_a_stage_that_requires_byte_code_stops_without_an_interpreter_naming_the
 
 @pytest.mark.skipif(
     byte_code_compiler(LAMBDA_TARGET) is None,
-    reason="no python3.14 here; the GitHub workflow's 3.14 job has one (.github/workflows/ci.yml)",
+    reason="no python3.14 on this machine's PATH; the GitHub CI job `lint, test, synth` installs one",
 )
 def test_the_assets_byte_code_is_for_the_runtimes_python(lambda_asset: BuiltAsset) -> None:
     compiler = byte_code_compiler(LAMBDA_TARGET)
