@@ -95,6 +95,16 @@ class LocalApi:
                 self.process.wait()
 
 
+def answers(url: str, timeout: float = 5) -> None:
+    """Return when anything answers at ``url``; RuntimeError otherwise (no point loading nothing)."""
+    try:
+        requests.get(f"{url}/openapi.json", timeout=timeout)
+    except requests.RequestException as error:
+        raise RuntimeError(
+            f"nothing answers at {url} ({type(error).__name__}); start it (make run) or fix LOAD_URL"
+        ) from error
+
+
 def run_locust(url: str, args: argparse.Namespace, report: Path, csv_prefix: Path) -> int:
     command = [
         sys.executable,
@@ -205,6 +215,7 @@ def one_run(
         try:
             if args.url:
                 url = args.url.rstrip("/")
+                answers(url)
             else:
                 api = LocalApi(Path(work_dir), environments)
                 print(f"load: starting the API like `make run` on {api.url}")

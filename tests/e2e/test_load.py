@@ -122,3 +122,24 @@ def test_make_load_compares_throughput_across_counts_of_execution_environments(t
     assert any("2 environments:" in line and line.endswith("x") for line in output.splitlines())
     assert (tmp_path / "load-1env.html").exists()
     assert (tmp_path / "load-2env.html").exists()
+
+
+def test_make_load_against_a_dead_url_stops_at_once_saying_so(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    finished = subprocess.run(
+        ["make", "--no-print-directory", "load", f"LOAD_URL={url}", f"LOAD_REPORT={tmp_path / 'r.html'}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert finished.returncode != 0
+    assert f"load: nothing answers at {url}" in finished.stderr
+    assert "users for at most" not in finished.stdout  # Locust never started its 30 s
