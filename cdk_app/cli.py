@@ -8,6 +8,8 @@
 - ``destroy`` asks first: it names the stack and waits for the stage's name to be typed, or takes
   ``CONFIRM=<stage>`` (scripts, CI); anything else destroys nothing. Only after that does it run
   ``cdk destroy --force`` (the CLI's own y/n question would be a second one).
+- An AWS command started with no credentials in sight gets a note on how to sign in (the CDK's own
+  "Unable to resolve AWS account" says nothing of it).
 - Every command gets ``--no-notices``; the CLI is pinned (package.json), so its upgrade notice is
   switched off by the Makefile (``CDK_DISABLE_VERSION_CHECK``).
 """
@@ -18,6 +20,7 @@ import os
 import shlex
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 from cdk_app import deploy_check
 from cdk_app.config import DEFAULT_STAGE, STACK_NAME
@@ -72,6 +75,36 @@ def confirm_destroy(
         raise Refused(f"Not confirmed: {stack} is left as it is.")
 
 
+# Commands that talk to AWS, and where the SDK the CDK CLI uses finds credentials without asking
+# (instance and container roles aside, which cannot be seen from here).
+AWS_COMMANDS = frozenset({"bootstrap", "deploy", "diff", "destroy"})
+CREDENTIAL_SETTINGS = (
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+)
+
+
+def credentials_hint(
+    command: str, arguments: Sequence[str], env: Mapping[str, str] = os.environ, home: Path | None = None
+) -> str | None:
+    """What to do about credentials, when an AWS command starts with none in sight; None otherwise."""
+    if command not in AWS_COMMANDS or "--profile" in arguments:
+        return None
+    if any(env.get(name) for name in CREDENTIAL_SETTINGS):
+        return None
+    aws = (home or Path.home()) / ".aws"
+    if (aws / "credentials").is_file() or (aws / "config").is_file():
+        return None
+    return (
+        "note: no AWS credentials in sight (no AWS_PROFILE or AWS_ACCESS_KEY_ID, no ~/.aws). If the CDK "
+        "answers 'Unable to resolve AWS account', sign in first: `aws sso login --profile <name>` then "
+        'CDK_ARGS="--profile <name>", or `aws configure` (docs/deploy.md).'
+    )
+
+
 def command_line(command: str, arguments: Sequence[str], extra: Sequence[str]) -> list[str]:
     """The CDK CLI's command line: the command, ``--no-notices``, the recipe's arguments, then CDK_ARGS."""
     return [*CDK, command, "--no-notices", *arguments, *extra]
@@ -89,6 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused as error:
         print(error, file=sys.stderr)
         return 2
+    hint = credentials_hint(command, extra)
+    if hint:
+        print(hint, file=sys.stderr)
     line = command_line(command, arguments, extra)
     sys.stdout.flush()
     os.execvp(line[0], line)  # noqa: S606 - no shell on purpose: CDK_ARGS must stay words, not syntax

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +108,18 @@ def test_make_destroy_in_a_terminal_asks_for_the_stage_name() -> None:
 
 def test_make_clean_removes_the_local_data() -> None:
     assert re.search(r"rm -rf .*\bsome-data\b", make("-n", "clean", "DATA_DIR=some-data"))
+
+
+def test_an_aws_command_without_credentials_in_sight_says_how_to_sign_in(tmp_path: Path) -> None:
+    from cdk_app.cli import credentials_hint
+
+    hint = credentials_hint("deploy", [], {}, home=tmp_path)
+    assert hint is not None
+    assert "aws sso login --profile <name>" in hint
+    # Credentials in any usual place, a --profile, or a command that needs none: nothing to say
+    assert credentials_hint("deploy", ["--profile", "dev"], {}, home=tmp_path) is None
+    assert credentials_hint("deploy", [], {"AWS_PROFILE": "dev"}, home=tmp_path) is None
+    assert credentials_hint("synth", [], {}, home=tmp_path) is None
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[default]\n")
+    assert credentials_hint("deploy", [], {}, home=tmp_path) is None
