@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,30 @@ def test_dependabot_configuration_validates_against_its_schema() -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_action_is_pinned_to_a_commit_with_its_version_named() -> None:
+    uses = [
+        (path.name, line.strip())
+        for path in WORKFLOWS
+        for line in path.read_text().splitlines()
+        if line.strip().startswith(("uses:", "- uses:"))
+    ]
+
+    assert uses
+    for name, line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+", line), (name, line)
+
+
+def test_zizmor_finds_nothing_in_the_workflows() -> None:
+    zizmor = Path(sys.executable).with_name("zizmor")
+    run = subprocess.run(
+        [str(zizmor), "--offline", "--no-progress", str(REPO_ROOT / ".github" / "workflows")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No findings to report" in run.stdout + run.stderr
