@@ -33,7 +33,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ test-integration: $(BIN)/.installed ## Contract and astrapy suites, every backen
 	STARGATE_IMAGE="$$(STARGATE_IMAGE_FALLBACK=$(if $(filter 1,$(DOCKER_SETUP)),1,0) scripts/docker/stargate-image.sh)" \
 		$(BIN)/python -m pytest tests/contract tests/astrapy_suite -p no:cacheprovider; \
 		status=$$?; $(if $(filter 1,$(DOCKER_SETUP)),scripts/docker/stop-dockerd.sh;) exit $$status
+
+scan: $(BIN)/.installed node_modules/.installed ## checkov on every template variant, zizmor on the workflows, offline (docs/security-scans.md)
+	$(BIN)/python scripts/scan.py
 
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from localdev.environments import InProcess, Invocation, Invoker
 
@@ -73,7 +73,9 @@ def http_api_event(
 
     ``headers`` as a mapping, or as the (name, value) pairs sent, a name repeated as often as it was.
     """
-    parts = urlsplit(target)
+    # A request target is a path and a query, never a URL: "//[x" is a path, not a host.
+    path, _, raw_query = target.partition("?")
+    path = path.partition("#")[0]
     lowered: dict[str, str] = {}
     cookies: list[str] = []
     pairs = headers.items() if isinstance(headers, Mapping) else (headers or ())
@@ -85,15 +87,15 @@ def http_api_event(
         # API Gateway joins repeated headers with commas.
         lowered[key] = f"{lowered[key]},{value}" if key in lowered else value
     query: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+    for key, value in parse_qsl(raw_query, keep_blank_values=True):
         query[key] = f"{query[key]},{value}" if key in query else value
     now = datetime.now(UTC)
     request_id = base64.b32encode(uuid.uuid4().bytes[:10]).decode().rstrip("=")
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": parts.path or "/",
-        "rawQueryString": parts.query,
+        "rawPath": path or "/",
+        "rawQueryString": raw_query,
         "headers": lowered,
         "requestContext": {
             "accountId": "000000000000",
@@ -102,7 +104,7 @@ def http_api_event(
             "domainPrefix": "local",
             "http": {
                 "method": method.upper(),
-                "path": parts.path or "/",
+                "path": path or "/",
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
                 "userAgent": lowered.get("user-agent", ""),
@@ -190,7 +192,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._log(status, started, f"caller {caller}", invocation)
 
     def _log(self, status: int, started: float, who: str, invocation: Invocation | None = None) -> None:
-        path = urlsplit(self.path).path
+        path = self.path.partition("?")[0]
         where = ""
         if invocation is not None and invocation.environment:
             where = f" env {invocation.environment} {'cold' if invocation.cold else 'warm'}"

@@ -99,18 +99,21 @@ class _Environment:
         child.close()
         self.used = False
 
-    def invoke(self, event: dict[str, Any], timeout: float) -> dict[str, Any] | None:
-        """The function's answer; None when it crashed or ran out of time (the process is then gone)."""
+    def invoke(self, event: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The function's answer, or API Gateway's when it crashed (500) or gave none in time (503);
+        after either, the process is gone."""
+        answered = False
         try:
             self.connection.send(event)
             if self.connection.poll(timeout):
                 outcome, result = self.connection.recv()
                 if outcome == "answer":
                     return dict(result)
+                answered = True  # it raised, and said so before exiting
         except (EOFError, OSError):
-            pass
+            answered = True  # the process died mid-invocation
         self.stop()
-        return None
+        return CRASHED if answered else TIMED_OUT
 
     def stop(self) -> None:
         try:
@@ -144,11 +147,10 @@ class ExecutionEnvironments:
         if environment is None:
             return Invocation(TIMED_OUT, 0, False)
         result = environment.invoke(event, max(0.1, deadline - time.monotonic()))
-        if result is None:
+        if result is CRASHED or result is TIMED_OUT:
             self._retire()
-            crashed = environment.process.exitcode not in (None, -15)
-            return Invocation(CRASHED if crashed else TIMED_OUT, environment.number, cold)
-        self._release(environment)
+        else:
+            self._release(environment)
         return Invocation(result, environment.number, cold)
 
     def _acquire(self, deadline: float) -> tuple[_Environment | None, bool]:

@@ -10,9 +10,9 @@ import os
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 
-from tests.fuzz.budget import record_cases
+from tests.fuzz.budget import FUZZ_SEED, record_cases
 from tests.fuzz.hostile_requests import HostileRequest, check_answer, hostile_requests
 
 from .conftest import RunningApi
@@ -41,7 +41,7 @@ def send(api: RunningApi, request: HostileRequest) -> tuple[int, bytes]:
         connection.close()
 
 
-def seed(api: RunningApi) -> tuple[str, str]:
+def seed_orders(api: RunningApi) -> tuple[str, str]:
     json_type = (("Content-Type", "application/json"),)
     ids = []
     for _ in range(3):
@@ -54,16 +54,16 @@ def seed(api: RunningApi) -> tuple[str, str]:
 
 
 def test_no_hostile_request_over_http_gets_a_5xx(api: RunningApi) -> None:
-    order_id, cursor = seed(api)
+    order_id, cursor = seed_orders(api)
     ran = 0
 
     @settings(
         max_examples=HTTP_CASES,
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
+    @seed(FUZZ_SEED)
     @given(request=hostile_requests())
     def fuzz(request: HostileRequest) -> None:
         nonlocal ran

@@ -4,8 +4,8 @@ API, over the embedded server (the same routes, store clients and store answers 
 Oracle (``hostile_requests.check_answer``): nothing raises out of ``lambda_handler`` (Lambda would count
 a crash), every answer is a documented status below 500 (a caller can never make the function fail, nor
 roll back a release), and every refusal is a JSON object with a message. Hypothesis draws a fixed
-sequence (``derandomize``), ``FUZZ_CASES`` requests per store API (20,000 by default); the count run is
-printed at the end of the test session.
+sequence (one seed, ``FUZZ_SEED``), ``FUZZ_CASES`` requests per store API (20,000 by default); the
+count run is printed at the end of the test session.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from localdev.api import LocalContext, http_api_event
@@ -28,7 +28,7 @@ from orders_api.handler import lambda_handler
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
-from tests.fuzz.budget import FUZZ_CASES, record_cases
+from tests.fuzz.budget import FUZZ_CASES, FUZZ_SEED, record_cases
 from tests.fuzz.hostile_requests import HostileRequest, check_answer, hostile_requests
 
 TOKEN = "fuzz-token-" + uuid.uuid4().hex
@@ -80,6 +80,10 @@ def function_over(request: pytest.FixtureRequest, embedded_url: str) -> Iterator
             names.STORE_NAMESPACE: NAMESPACE,
             names.STORE_COLLECTION: f"fuzz_{store_api}",
             names.STORE_TOKEN: TOKEN,
+            # A busy CI machine must not turn a slow answer of the embedded store into a 504 here: the
+            # oracle is about what callers can cause, and the store's own failures are tests/faults'.
+            names.STORE_CONNECT_TIMEOUT: "10",
+            names.STORE_READ_TIMEOUT: "25",
         }
     )
     with pytest.MonkeyPatch.context() as patch:
@@ -136,10 +140,10 @@ def test_no_hostile_request_gets_a_5xx_or_escapes_lambda_handler(function_over: 
     @settings(
         max_examples=FUZZ_CASES,
         deadline=None,
-        derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),
     )
+    @seed(FUZZ_SEED)
     @given(request=hostile_requests(), authorizer=AUTHORIZERS)
     def fuzz(request: HostileRequest, authorizer: dict[str, Any] | None) -> None:
         nonlocal ran, order_id

@@ -270,3 +270,12 @@ def test_make_run_refuses_a_setting_it_cannot_use_in_one_line_before_starting_an
     assert message in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("target", ["//[x", "//[::1", "/orders//[", "/a#b?c=1"])
+def test_a_request_target_is_a_path_and_a_query_never_a_host(target: str) -> None:
+    # "//[x" once raised "Invalid IPv6 URL" in make run (urlsplit read it as a host): no answer at all
+    event = http_api_event("GET", target)
+
+    assert event["rawPath"] == target.partition("?")[0].partition("#")[0]
+    assert event["requestContext"]["http"]["path"] == event["rawPath"]
