@@ -12,7 +12,7 @@ from aws_cdk import Validations
 from aws_cdk import aws_sqs as sqs
 from constructs import IConstruct
 
-from tests.infra.synthesis import Synthesized
+from tests.infra.synthesis import REPO_ROOT, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -77,3 +77,29 @@ def test_an_unacknowledged_finding_fails_the_synth(tmp_path: Path) -> None:
         "AwsSolutions-SQS3": ["OrdersApi/UnencryptedQueue/Resource"],
         "AwsSolutions-SQS4": ["OrdersApi/UnencryptedQueue/Resource"],
     }
+
+
+def test_checkovs_accepted_findings_are_written_on_their_resources_with_reasons(synth: Any) -> None:
+    from cdk_app.nag import CHECKOV_ACKNOWLEDGEMENTS
+
+    data, documents = synth(), synth(storeApi="documents", storeUrl="http://stargate.internal:8082")
+
+    def skipped(stack: Synthesized, logical_id: str) -> dict[str, str]:
+        resource = stack.template.to_json()["Resources"][logical_id]
+        return {skip["id"]: skip["comment"] for skip in resource["Metadata"]["checkov"]["skip"]}
+
+    function_id, _ = data.orders_function()
+    assert set(skipped(data, function_id)) == {"CKV_AWS_115", "CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"}
+    # The Document API store's function is reserved: it passes CKV_AWS_115 and is not told to skip it
+    reserved_id, _ = documents.orders_function()
+    assert "CKV_AWS_115" not in skipped(documents, reserved_id)
+    for logical_id in data.resources("AWS::Logs::LogGroup"):
+        assert "CKV_AWS_158" in skipped(data, logical_id)
+    for logical_id in data.resources("AWS::SecretsManager::Secret"):
+        assert skipped(data, logical_id)["CKV_AWS_149"].startswith("Encrypted with the AWS managed key")
+    # Every accepted check has a reason, and the security page lists it
+    page = (REPO_ROOT / "docs" / "security-scans.md").read_text()
+    for checks in CHECKOV_ACKNOWLEDGEMENTS.values():
+        for check, (reason, _) in checks.items():
+            assert len(reason) > 40
+            assert f"`{check}`" in page

@@ -13,9 +13,10 @@ from tests.infra.synthesis import REPO_ROOT
 NAMED = re.compile(
     r"`([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-\[\]]*)+|[A-Za-z0-9_\-]+\.(?:py|md|txt|json|yml|yaml|toml|sh))`"
 )
-# Backticked words with a slash that are not repository paths (scopes, media types, images), and what
+# Backticked words with a slash that are not repository paths (scopes, media types, images, AWS key
+# aliases, build output), and what
 # the Makefile or the app creates at run time.
-NOT_PATHS = re.compile(r"^(orders/|application/|stargateio/|public\.ecr\.aws/|DATA_DIR/)")
+NOT_PATHS = re.compile(r"^(orders/|application/|stargateio/|public\.ecr\.aws/|aws/|DATA_DIR/|\.build/)")
 MADE_AT_RUN_TIME = {".local-data", ".build", "cdk-outputs.json", "cdk.out", ".venv", "node_modules"}
 
 
