@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import platform
@@ -10,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from cdk_app.bundling import (
     zipped_size,
 )
 from cdk_app.function import LAMBDA_TARGET
+from tests.infra.synthesis import REPO_ROOT
 
 pytestmark = pytest.mark.infra
 
@@ -465,3 +469,48 @@ def test_the_assets_byte_code_is_for_the_runtimes_python(lambda_asset: BuiltAsse
 
     for compiled in lambda_asset.path.rglob("*.pyc"):
         assert compiled.read_bytes()[:4].hex() == magic, compiled
+
+
+def zipped_as_the_cdk_cli_does(directory: Path) -> bytes:
+    """``directory`` zipped the way the CDK CLI zips a code asset: files in sorted order, each with its
+    mode and the fixed date 1980-01-01, deflated. Two trees give the same bytes iff their file names,
+    contents and modes are the same."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(directory).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (path.stat().st_mode & 0o7777) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+def test_two_clones_built_under_another_umask_and_time_zone_give_the_same_asset_zip(tmp_path: Path) -> None:
+    # Given the function's source in two folders of their own, as two clean clones would have it
+    built: list[bytes] = []
+    for name, umask, zone in (("one", "022", "UTC"), ("two", "077", "Pacific/Kiritimati")):
+        clone = tmp_path / name / "lambda_src"
+        shutil.copytree(LAMBDA_SOURCE_DIR, clone, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        build_root = tmp_path / name / "build"
+        # When each is built in a process of its own, under that umask and time zone
+        script = (
+            "from pathlib import Path; "
+            "from cdk_app.bundling import build_function_asset; from cdk_app.function import LAMBDA_TARGET; "
+            f"asset = build_function_asset(LAMBDA_TARGET, Path({str(clone)!r}), Path({str(build_root)!r})); "
+            "print(asset.path)"
+        )
+        result = subprocess.run(
+            ["sh", "-c", f'umask {umask}; exec "$0" -c "$1"', sys.executable, script],
+            cwd=REPO_ROOT,
+            env={**os.environ, "TZ": zone, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{LAMBDA_SOURCE_DIR}"},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        built.append(zipped_as_the_cdk_cli_does(Path(result.stdout.strip().splitlines()[-1])))
+
+    # Then the zips the CDK CLI would upload are byte for byte the same
+    first, second = (hashlib.sha256(data).hexdigest() for data in built)
+    assert first == second
