@@ -202,10 +202,15 @@ def _on_the_path(target: Target) -> tuple[ByteCodeCompiler | None, str]:
     executable = shutil.which(wanted)
     if executable is None:
         return None, f"no {wanted} on the PATH"
+    return _if_of_the_version(executable, target, executable)
+
+
+def _if_of_the_version(executable: str, target: Target, named: str) -> tuple[ByteCodeCompiler | None, str]:
+    """A compiler of ``executable`` if it runs as the target's version; else None, and why (``named``)."""
     version, failure = _version_of(executable)
     if version.startswith(f"{target.python_version}."):
         return ByteCodeCompiler(executable, version), ""
-    return None, f"{executable} {failure or f'is Python {version}'}"
+    return None, f"{named} {failure or f'is Python {version}'}"
 
 
 def _managed_by_uv(target: Target) -> tuple[ByteCodeCompiler | None, str]:
@@ -220,10 +225,7 @@ def _managed_by_uv(target: Target) -> tuple[ByteCodeCompiler | None, str]:
             found = _uv(uv, "python", "find", target.python_version) or None
     if found is None:
         return None, f"uv has no CPython {target.python_version} and could not fetch one"
-    version, failure = _version_of(found)
-    if version.startswith(f"{target.python_version}."):
-        return ByteCodeCompiler(found, version), ""
-    return None, f"uv's {found} {failure or f'is Python {version}'}"
+    return _if_of_the_version(found, target, f"uv's {found}")
 
 
 def _uv(uv: str, *arguments: str, timeout: float = 60) -> str | None:

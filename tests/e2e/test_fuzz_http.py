@@ -10,9 +10,9 @@ import os
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given, seed
 
-from tests.fuzz.budget import FUZZ_SEED, record_cases
+from tests.fuzz.budget import FUZZ_SEED, fuzz_settings, record_cases
 from tests.fuzz.hostile_requests import HostileRequest, check_answer, hostile_requests
 
 from .conftest import RunningApi
@@ -57,12 +57,7 @@ def test_no_hostile_request_over_http_gets_a_5xx(api: RunningApi) -> None:
     order_id, cursor = seed_orders(api)
     ran = 0
 
-    @settings(
-        max_examples=HTTP_CASES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(HTTP_CASES)
     @seed(FUZZ_SEED)
     @given(request=hostile_requests())
     def fuzz(request: HostileRequest) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import given, seed
 from hypothesis import strategies as st
 
 from localdev.api import LocalContext, http_api_event
@@ -28,7 +28,7 @@ from orders_api.handler import lambda_handler
 from orders_api.settings import StoreSettings
 from orders_api.store import factory
 from orders_api.store.http import new_session
-from tests.fuzz.budget import FUZZ_CASES, FUZZ_SEED, record_cases
+from tests.fuzz.budget import FUZZ_CASES, FUZZ_SEED, fuzz_settings, record_cases
 from tests.fuzz.hostile_requests import HostileRequest, check_answer, hostile_requests
 
 TOKEN = "fuzz-token-" + uuid.uuid4().hex
@@ -137,12 +137,7 @@ def test_no_hostile_request_gets_a_5xx_or_escapes_lambda_handler(function_over: 
     order_id = seed_order()
     ran = 0
 
-    @settings(
-        max_examples=FUZZ_CASES,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(FUZZ_CASES)
     @seed(FUZZ_SEED)
     @given(request=hostile_requests(), authorizer=AUTHORIZERS)
     def fuzz(request: HostileRequest, authorizer: dict[str, Any] | None) -> None:
