@@ -25,6 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from localdev import swagger
 from localdev.environments import InProcess, Invocation, Invoker
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -149,6 +150,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def _invoke(self) -> None:
+        if self.server.serve_docs and self.command in ("GET", "HEAD"):
+            started = time.monotonic()
+            page = swagger.answer(self.path.partition("?")[0])
+            if page is not None:
+                status, content_type, data = page
+                self._send(status, {"Content-Type": content_type}, data)
+                self._log(status, started, "Swagger UI")
+                return
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self._refuse(411, "Send the body with a Content-Length; chunked bodies are not read locally.")
             return
@@ -252,8 +261,10 @@ class LocalApiServer(ThreadingHTTPServer):
         verbose: bool = False,
         authorize: Authorize | None = None,
         access_log: Callable[[str], None] = _quiet,
+        serve_docs: bool = False,
     ) -> None:
         super().__init__(address, _RequestHandler)
+        self.serve_docs = serve_docs
         self.invoker: Invoker = InProcess(function) if callable(function) else function
         self.authorize = authorize
         self.verbose = verbose

@@ -107,7 +107,9 @@ def main() -> int:
     authorize = issuer.authorize if os.environ[names.ORDERS_API_AUTH] == "jwt" else None
     environments = ExecutionEnvironments(concurrency)
     try:
-        server = LocalApiServer((host, port), environments, authorize=authorize, access_log=print_line)
+        server = LocalApiServer(
+            (host, port), environments, authorize=authorize, access_log=print_line, serve_docs=True
+        )
     except OSError as error:
         print(f"Cannot serve the API on {host}:{port} ({error}); set PORT to a free port.", file=sys.stderr)
         if stargate is not None:
@@ -124,6 +126,7 @@ def main() -> int:
         f"namespace {settings.namespace}; up to {concurrency} execution environment"
         f"{'s' if concurrency > 1 else ''}, LOCAL_CONCURRENCY)"
     )
+    print(f"Read and try it in a browser: {server.url}/docs (Swagger UI)")
     print("Try:")
     print(
         f"  curl -s -w '\\n' -X POST {server.url}/orders -H 'Content-Type: {names.JSON}' "
