@@ -33,28 +33,38 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: lock scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
 
-# Two installs into one .venv: what `make run` needs (the function's packages and PyJWT, ~40 MB, seconds),
-# and everything else for tests, linting and deploying (the CDK, mypy, Locust, ...; ~900 MB, minutes).
-# Each says what it is doing; a failed one removes .venv, so nothing half-made stays behind.
-PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Two installs into one .venv: what `make run` needs (the function's packages, PyJWT, Swagger UI; ~80 MB,
+# seconds), and everything else for tests, linting and deploying (the CDK, mypy, Locust, ...; ~900 MB,
+# minutes). Both from hash locks (requirements-run.lock, requirements-dev.lock; `make lock` writes them
+# from the pins in requirements*.txt): pip installs nothing whose sha256 the lock does not name. Each says
+# what it is doing; a failed one removes .venv, so nothing half-made stays behind.
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes
 RUN_INSTALLED := $(BIN)/.installed-run
 
-$(RUN_INSTALLED): requirements-run.txt lambda_src/requirements.txt
+$(RUN_INSTALLED): requirements-run.lock
 	@scripts/make-venv "$(PYTHON)" $(VENV) "$(or $(MAKECMDGOALS),install)"
-	@echo "Installing what make run needs into $(VENV) (the function's packages and PyJWT)..." >&2
-	@$(PIP) -r requirements-run.txt || { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
+	@echo "Installing what make run needs into $(VENV) (the function's packages, PyJWT, Swagger UI)..." >&2
+	@$(PIP) -r requirements-run.lock || { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
 	@touch $@
 
-$(BIN)/.installed: $(RUN_INSTALLED) requirements.txt requirements-dev.txt
+$(BIN)/.installed: $(RUN_INSTALLED) requirements-dev.lock
 	@echo "Installing the CDK and the development tools into $(VENV) (about 900 MB; a few minutes)..." >&2
-	@$(PIP) --upgrade pip && $(PIP) -r requirements-dev.txt \
+	@$(PIP) -r requirements-dev.lock \
 		|| { rm -rf $(VENV); echo "The install failed; $(VENV) was removed." >&2; exit 1; }
 	@touch $@
+
+# The hash locks, from the pins: run and dev for any platform and Python 3.11+, the function's closure as
+# listed (no dependencies added: requests' character detection stays out) for Lambda's Python.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --generate-hashes --universal
+lock: $(BIN)/.installed ## Rewrite the hash locks (*.lock) from the pins in requirements*.txt, with uv
+	$(UV_COMPILE) --python-version 3.11 requirements-run.txt -o requirements-run.lock
+	$(UV_COMPILE) --python-version 3.11 requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) --python-version 3.14 --no-deps lambda_src/requirements.txt -o lambda_src/requirements.lock
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..." >&2

@@ -1,9 +1,11 @@
 """Builds the function's code asset on the host, without Docker.
 
-pip installs the pinned runtime closure (``lambda_src/requirements.txt``) as wheels built for the
-target platform, then the ``orders_api`` package is copied beside it. Both steps are cached under
-``.build/`` by a hash of their inputs, so a repeated synth reuses the directory and a code change
-only re-copies the package (the dependencies are hard-linked). The same hash is the CDK asset hash,
+pip installs the pinned runtime closure as wheels built for the target platform, from its lock
+(``lambda_src/requirements.lock``: every wheel's sha256, checked with ``--require-hashes``; ``make
+lock`` writes it from ``lambda_src/requirements.txt``; a tree without one, an old commit for ``make
+bench --against``, installs from the pins alone), then the ``orders_api`` package is copied beside
+it. Both steps are cached under ``.build/`` by a hash of their inputs, so a repeated synth reuses
+the directory and a code change only re-copies the package (the dependencies are hard-linked). The same hash is the CDK asset hash,
 so CDK does not fingerprint the directory again and the template stays the same across machines.
 
 Byte code: Lambda's code directory is read-only, so without ``__pycache__`` in the asset every cold
@@ -91,7 +93,8 @@ def build_function_asset(
     """Return the asset directory for ``target``, building it only if its inputs changed; BundlingError
     when ``require_byte_code`` and no interpreter of the target's version can compile it."""
     package_dir = source_dir / PACKAGE_NAME
-    requirements = source_dir / "requirements.txt"
+    lock = source_dir / "requirements.lock"
+    requirements = lock if lock.is_file() else source_dir / "requirements.txt"
     if not (package_dir / "handler.py").is_file():
         raise BundlingError(f"{package_dir / 'handler.py'} not found: the function code is missing")
     if not requirements.is_file():
@@ -326,6 +329,7 @@ def _install_requirements(requirements: Path, target: Target, destination: Path)
         "--target", str(destination),
         "--requirement", str(requirements),
         "--disable-pip-version-check", "--no-input", "--quiet",
+        *(["--require-hashes"] if requirements.suffix == ".lock" else []),
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
     if result.returncode != 0:

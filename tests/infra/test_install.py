@@ -4,6 +4,7 @@ half-made left behind (``scripts/make-venv`` and the Makefile's install rules)."
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,10 +92,10 @@ def test_a_venv_left_by_an_old_python_is_made_anew(tmp_path: Path) -> None:
 
 
 def make_dry(*args: str) -> str:
-    """What make would run, as if ``requirements-run.txt`` had just changed (``-W``)."""
+    """What make would run, as if ``requirements-run.lock`` had just changed (``-W``)."""
     env = {key: value for key, value in os.environ.items() if key != "MAKEFLAGS"}
     return subprocess.run(
-        ["make", "-n", "-W", "requirements-run.txt", *args],
+        ["make", "-n", "-W", "requirements-run.lock", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -106,15 +107,16 @@ def make_dry(*args: str) -> str:
 def test_make_run_installs_only_what_it_runs() -> None:
     recipe = make_dry("run")
 
-    assert "-r requirements-run.txt" in recipe
-    assert "requirements-dev.txt" not in recipe
+    assert "--require-hashes" in recipe
+    assert "-r requirements-run.lock" in recipe
+    assert "requirements-dev" not in recipe
     closure = (REPO_ROOT / "requirements-run.txt").read_text()
     assert "aws-cdk-lib" not in closure
     assert "-r lambda_src/requirements.txt" in closure
 
 
 def test_make_test_installs_the_dev_tools_on_top() -> None:
-    assert "-r requirements-dev.txt" in make_dry("install")
+    assert "-r requirements-dev.lock" in make_dry("install")
 
 
 def test_make_distclean_removes_everything_the_makefile_made() -> None:
@@ -124,3 +126,50 @@ def test_make_distclean_removes_everything_the_makefile_made() -> None:
 
     for made in (".venv", "node_modules", "cdk.out", ".local-data", "cdk-outputs.json", "load-report"):
         assert made in recipe
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    """``name -> version`` of every ``name==version`` in a requirements file and the files it includes."""
+    found: dict[str, str] = {}
+    for line in requirements.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line.startswith("-r "):
+            found |= pins(requirements.parent / line.removeprefix("-r ").strip())
+        elif "==" in line:
+            name, _, version = line.partition("==")
+            found[canonical(name)] = version.split(";")[0].strip().rstrip("\\").strip()
+    return found
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+@pytest.mark.parametrize(
+    ("pinned", "lock"),
+    [
+        ("requirements-run.txt", "requirements-run.lock"),
+        ("requirements-dev.txt", "requirements-dev.lock"),
+        ("lambda_src/requirements.txt", "lambda_src/requirements.lock"),
+    ],
+)
+def test_each_lock_holds_every_pin_at_its_version_and_a_hash_for_every_package(
+    pinned: str, lock: str
+) -> None:
+    # A pin changed (by hand or by Dependabot) without `make lock` would install the old version
+    text = (REPO_ROOT / lock).read_text()
+    locked = pins(REPO_ROOT / lock)
+    stale = {
+        name: (version, locked.get(name))
+        for name, version in pins(REPO_ROOT / pinned).items()
+        if locked.get(name) != version
+    }
+
+    assert stale == {}, f"{lock} is out of date with {pinned}: run `make lock` ({stale})"
+    entries = re.split(r"\n(?=[a-z0-9])", text.split("\n", 2)[2], flags=re.IGNORECASE)
+    for entry in entries:
+        if "==" in entry.split("\n")[0]:
+            assert "--hash=sha256:" in entry, entry.split("\n")[0]
+    if lock == "lambda_src/requirements.lock":
+        # Only what the function lists: requests' character detection stays out of the asset
+        assert set(locked) == set(pins(REPO_ROOT / pinned))
