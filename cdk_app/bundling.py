@@ -5,8 +5,9 @@ pip installs the pinned runtime closure as wheels built for the target platform,
 lock`` writes it from ``lambda_src/requirements.txt``; a tree without one, an old commit for ``make
 bench --against``, installs from the pins alone), then the ``orders_api`` package is copied beside
 it. Both steps are cached under ``.build/`` by a hash of their inputs, so a repeated synth reuses
-the directory and a code change only re-copies the package (the dependencies are hard-linked). The same hash is the CDK asset hash,
-so CDK does not fingerprint the directory again and the template stays the same across machines.
+the directory and a code change only re-copies the package (the dependencies are hard-linked). The
+same hash is the CDK asset hash, so CDK does not fingerprint the directory again and the template
+stays the same across machines.
 
 Byte code: Lambda's code directory is read-only, so without ``__pycache__`` in the asset every cold
 start compiles every module it imports (``make bench`` shows what that costs: about 4x the cold path).
