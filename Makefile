@@ -33,7 +33,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: lock scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: lock sbom scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -65,6 +65,8 @@ lock: $(BIN)/.installed ## Rewrite the hash locks (*.lock) from the pins in requ
 	$(UV_COMPILE) --python-version 3.11 requirements-run.txt -o requirements-run.lock
 	$(UV_COMPILE) --python-version 3.11 requirements-dev.txt -o requirements-dev.lock
 	$(UV_COMPILE) --python-version 3.14 --no-deps lambda_src/requirements.txt -o lambda_src/requirements.lock
+	$(UV_COMPILE) --python-version 3.11 scripts/scan-requirements.txt -o scripts/scan-requirements.lock
+	$(UV_COMPILE) --python-version 3.11 scripts/sbom-requirements.txt -o scripts/sbom-requirements.lock
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..." >&2
@@ -103,6 +105,9 @@ test-integration: $(BIN)/.installed ## Contract and astrapy suites, every backen
 	STARGATE_IMAGE="$$(STARGATE_IMAGE_FALLBACK=$(if $(filter 1,$(DOCKER_SETUP)),1,0) scripts/docker/stargate-image.sh)" \
 		$(BIN)/python -m pytest tests/contract tests/astrapy_suite -p no:cacheprovider; \
 		status=$$?; $(if $(filter 1,$(DOCKER_SETUP)),scripts/docker/stop-dockerd.sh;) exit $$status
+
+sbom: $(BIN)/.installed ## CycloneDX SBOM of the function asset (every package, version, sha256): .build/sbom/
+	$(BIN)/python scripts/sbom.py
 
 scan: $(BIN)/.installed node_modules/.installed ## checkov on every template variant, zizmor on the workflows, offline (docs/security-scans.md)
 	$(BIN)/python scripts/scan.py

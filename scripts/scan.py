@@ -5,8 +5,8 @@
   accepts is acknowledged on each resource, with its reason, by ``cdk_app/nag.py``; anything else fails.
 - zizmor on the GitHub workflows.
 
-checkov is pinned in ``scripts/scan-requirements.txt`` and kept out of ``.venv`` (its own pins would
-fight the project's): it is installed into ``.build/tools/checkov`` on first use, which needs PyPI once.
+checkov is pinned in ``scripts/scan-requirements.txt`` (hash-locked in ``scan-requirements.lock``) and
+kept out of ``.venv``: ``scripts/tools.py`` installs it into ``.build/tools/checkov`` on first use.
 Each finding is printed; the exit status is 1 if there is any.
 """
 
@@ -15,11 +15,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import venv
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-TOOLS = REPO / ".build" / "tools" / "checkov"
+from tools import REPO, tool
+
 OUT = REPO / ".build" / "scan"
 # Every choice that changes the template's resources.
 VARIANTS: dict[str, list[str]] = {
@@ -31,23 +30,6 @@ VARIANTS: dict[str, list[str]] = {
     "storeApi=documents": ["-c", "storeApi=documents", "-c", "storeUrl=http://stargate.internal:8082"],
     "github-deploy-role": ["-c", "githubRepo=owner/repository"],
 }
-
-
-def checkov() -> Path:
-    """The pinned checkov, installed into its own environment the first time."""
-    executable = TOOLS / "bin" / "checkov"
-    stamp = TOOLS / ".installed"
-    requirements = REPO / "scripts" / "scan-requirements.txt"
-    if stamp.exists() and stamp.read_text() == requirements.read_text():
-        return executable
-    print(f"scan: installing checkov into {TOOLS.relative_to(REPO)} (once)", file=sys.stderr)
-    venv.create(TOOLS, with_pip=True, clear=True)
-    subprocess.run(
-        [str(TOOLS / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(requirements)],
-        check=True,
-    )
-    stamp.write_text(requirements.read_text())
-    return executable
 
 
 def synth(name: str, arguments: list[str]) -> Path:
@@ -66,7 +48,7 @@ def synth(name: str, arguments: list[str]) -> Path:
 
 
 def main() -> int:
-    scanner = checkov()
+    scanner = tool("checkov", REPO / "scripts" / "scan-requirements.lock") / "checkov"
     failed: list[str] = []
     for name, arguments in VARIANTS.items():
         out = synth(name, arguments)

@@ -151,6 +151,8 @@ def canonical(name: str) -> str:
         ("requirements-run.txt", "requirements-run.lock"),
         ("requirements-dev.txt", "requirements-dev.lock"),
         ("lambda_src/requirements.txt", "lambda_src/requirements.lock"),
+        ("scripts/scan-requirements.txt", "scripts/scan-requirements.lock"),
+        ("scripts/sbom-requirements.txt", "scripts/sbom-requirements.lock"),
     ],
 )
 def test_each_lock_holds_every_pin_at_its_version_and_a_hash_for_every_package(
