@@ -58,7 +58,7 @@ command -v docker >/dev/null || { log "no docker command; run scripts/docker/sta
 docker info >/dev/null 2>&1 || { log "no Docker engine answers; run scripts/docker/start-dockerd.sh first"; exit 1; }
 
 # The application part and its fingerprint: an image built from the same sources is not rebuilt.
-APP=$CACHE/app
+APP=$PWD/$CACHE/app  # absolute: the copy below runs from inside localdev/
 rm -rf "$APP"
 mkdir -p "$APP/opt/orders/localdev"
 cp localdev/__init__.py "$APP/opt/orders/localdev/"
