@@ -115,6 +115,7 @@ scan: $(BIN)/.installed node_modules/.installed ## checkov on every template var
 lint: $(BIN)/.installed ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@echo "mypy --strict over the packages (about a minute on 2 cores)..." >&2
 	$(BIN)/mypy
 
 format: $(BIN)/.installed ## Apply ruff's formatting and safe fixes

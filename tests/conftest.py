@@ -21,7 +21,18 @@ os.environ.setdefault(names.CURSOR_KEY, "test-cursor-key-0123456789abcdef0123456
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """How many hostile requests each fuzz run sent (tests/fuzz, tests/e2e/test_fuzz_http.py)."""
+    """Skipped tests by reason, one line per reason (a missing backend skips dozens alike), and how many
+    hostile requests each fuzz run sent (tests/fuzz, tests/e2e/test_fuzz_http.py)."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr).removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("skipped, by reason")
+        for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{count:4d} {reason}")
+
     from tests.fuzz.budget import RUNS
 
     if RUNS:
