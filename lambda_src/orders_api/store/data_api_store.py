@@ -18,13 +18,10 @@ from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
 from orders_api.store.data_api_client import CollectionMissing, DataApiCollection, Document
-from orders_api.store.stored_documents import WRITE_ID, order_from, parse_order
+from orders_api.store.stored_documents import DELETED, PRODUCT_FIELDS, WRITE_ID, order_from, parse_order
 
 # The field that holds the order id.
 ID = "_id"
-# The status of a deleted order's tombstone, and the fields a delete erases.
-DELETED = "DELETED"
-PRODUCT_FIELDS = ("productName", "productQuantity", "productPrice")
 LIVE = {"status": {"$ne": DELETED}}
 # Server pages hold 20 or 50 documents depending on the server version; a few calls always suffice.
 MAX_FIND_CALLS = 5

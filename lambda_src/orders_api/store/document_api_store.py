@@ -36,14 +36,11 @@ from orders_api.models import OrderStatus, StoredOrder
 from orders_api.store import StoredPage
 from orders_api.store.cursor import decode_cursor, encode_cursor
 from orders_api.store.document_api_client import StargateDocuments
-from orders_api.store.stored_documents import order_from, parse_order
+from orders_api.store.stored_documents import DELETED, PRODUCT_FIELDS, order_from, parse_order
 
 # Enough round trips to fill a page even when Stargate hands back short pages, but bounded.
 MAX_SEARCH_CALLS = 5
 STAMP = "statusAt_"
-DELETED = "DELETED"
-# Fields a delete erases; the id, owner and key fingerprint stay (the tombstone).
-PRODUCT_FIELDS = ("productName", "productQuantity", "productPrice")
 # Ties between stamps of one millisecond go to the status further along the lifecycle.
 _RANK = {status: rank for rank, status in enumerate(OrderStatus)}
 

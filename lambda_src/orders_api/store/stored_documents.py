@@ -18,6 +18,10 @@ from orders_api.observability import logger
 Document = dict[str, Any]
 # The field that records which request last wrote the order (its create, then each status change).
 WRITE_ID = "lastWriteId"
+# A deleted order stays as a tombstone in both stores (a write landing late cannot revive it, a replayed
+# Idempotency-Key finds it): this marks it, and these fields are erased; id, owner and fingerprint stay.
+DELETED = "DELETED"
+PRODUCT_FIELDS = ("productName", "productQuantity", "productPrice")
 
 
 def parse_order(document: Document, id_field: str = "orderId") -> StoredOrder | None:
