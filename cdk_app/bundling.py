@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -121,7 +121,7 @@ def build_function_asset(
         def assemble(tmp: Path) -> None:
             # Hard links: the dependencies are never modified, so the asset shares them with the cache.
             shutil.copytree(deps_dir, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
-            _copy(files, source_dir, tmp)
+            _copy_to([(path.relative_to(source_dir).as_posix(), path) for path in files], tmp)
             if compiler is not None:
                 compiler.compile(tmp)
 
@@ -290,10 +290,20 @@ def build_source_asset(source_dir: Path, name: str, build_root: Path = BUILD_ROO
     files = sorted(_package_files(source_dir))
     if not files:
         raise BundlingError(f"{source_dir} holds no source files")
-    asset_hash = _sha256(_BUILD_FORMAT, *_contents(files, source_dir))
+    return build_files_asset(
+        {path.relative_to(source_dir).as_posix(): path for path in files}, name, build_root
+    )
+
+
+def build_files_asset(files: Mapping[str, Path], name: str, build_root: Path = BUILD_ROOT) -> BuiltAsset:
+    """An asset of the given files (path in the asset -> file on disk), with normalised modes."""
+    ordered = sorted(files.items())
+    asset_hash = _sha256(
+        _BUILD_FORMAT, *(part for place, path in ordered for part in (place, path.read_bytes()))
+    )
     asset_dir = build_root / "source" / f"{name}-{asset_hash[:16]}"
     if not asset_dir.is_dir():
-        _build_once(asset_dir, lambda tmp: _copy(files, source_dir, tmp))
+        _build_once(asset_dir, lambda tmp: _copy_to(ordered, tmp))
     return BuiltAsset(path=asset_dir, asset_hash=asset_hash)
 
 
@@ -304,9 +314,9 @@ def _contents(files: list[Path], root: Path) -> Iterator[str | bytes]:
         yield path.read_bytes()
 
 
-def _copy(files: list[Path], root: Path, destination_root: Path) -> None:
-    for path in files:
-        destination = destination_root / path.relative_to(root)
+def _copy_to(files: list[tuple[str, Path]], destination_root: Path) -> None:
+    for place, path in files:
+        destination = destination_root / place
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
 

@@ -108,6 +108,10 @@ DEFAULTS: Final[Mapping[str, object]] = {
     # the runtime's version to compile it, "optional" ships source only then, with a note; empty means
     # required for the prod stage and optional for the others.
     "byteCode": "",
+    # Swagger UI at /docs and the API's OpenAPI document at /docs/openapi.json, served without sign-in
+    # by a small function of its own (cdk_app/swagger_ui.py). Off unless asked for: anyone who knows
+    # the URL can then read the document (never an order: every order route still needs apiAuth's).
+    "swaggerUi": False,
 }
 
 # The names some keys had before; each is still read, with a warning, when its new key is not given
@@ -193,6 +197,7 @@ class OrdersApiConfig:
     deployment: str
     snap_start: bool
     byte_code: Literal["required", "optional"]
+    swagger_ui: bool = False
     # What the stack should warn about without refusing the settings (a former key's name, for now).
     warnings: tuple[str, ...] = ()
 
@@ -261,6 +266,7 @@ class OrdersApiConfig:
             deployment=reader.choice("deployment", DEPLOYMENTS, case="exact"),
             snap_start=reader.flag("snapStart"),
             byte_code=_byte_code(reader, stage),
+            swagger_ui=reader.flag("swaggerUi"),
             warnings=tuple(reader.warnings),
         )
         if config.jwt_issuer and not config.jwt_audience:

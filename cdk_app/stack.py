@@ -18,6 +18,7 @@ from cdk_app.monitoring import OrdersMonitoring
 from cdk_app.nag import enable_nag
 from cdk_app.release import OrdersRelease, live_alias
 from cdk_app.secret import CursorKeySecret, StoreSecret
+from cdk_app.swagger_ui import SwaggerUiPage
 
 # The construct id (paths, logical ids, cdk.out/OrdersApi.template.json); the CloudFormation stack
 # is named per stage: OrdersApi-dev, OrdersApi-prod.
@@ -66,6 +67,9 @@ class OrdersApiStack(Stack):
         # Callers reach the function through its alias, which CodeDeploy moves to each new version.
         self.alias = live_alias(self, self.orders_function.function)
         self.http_api = OrdersHttpApi(self, "Api", config=config, function=self.alias)
+        self.swagger_ui = (
+            SwaggerUiPage(self, "Docs", config=config, api=self.http_api.api) if config.swagger_ui else None
+        )
         self.monitoring = OrdersMonitoring(
             self, "Monitoring", config=config, function=self.orders_function.function, api=self.http_api.api
         )
@@ -114,6 +118,10 @@ class OrdersApiStack(Stack):
             CfnOutput(self, "ServicesClientId", value=pool.services.user_pool_client_id)
             CfnOutput(self, "OperatorsClientId", value=pool.operators.user_pool_client_id)
             CfnOutput(self, "TokenUrl", value=pool.token_url, description="OAuth 2.0 token endpoint")
+        if self.swagger_ui is not None:
+            CfnOutput(
+                self, "DocsUrl", value=f"{self.http_api.url}docs", description="Swagger UI (swaggerUi=true)"
+            )
         CfnOutput(
             self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Alarm notifications"
         )

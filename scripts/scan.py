@@ -27,6 +27,7 @@ VARIANTS: dict[str, list[str]] = {
     "apiAuth=jwt": ["-c", "apiAuth=jwt"],
     "apiAuth=none": ["-c", "apiAuth=none"],
     "snapStart": ["-c", "snapStart=true"],
+    "swaggerUi": ["-c", "swaggerUi=true"],
     "storeApi=documents": ["-c", "storeApi=documents", "-c", "storeUrl=http://stargate.internal:8082"],
     "github-deploy-role": ["-c", "githubRepo=owner/repository"],
 }

@@ -4,6 +4,7 @@ Selenium through Debian's chromedriver (never a driver download). The page shows
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -126,3 +127,63 @@ def test_swagger_ui_shows_the_five_routes_and_try_it_out_creates_an_order(
     browser.execute_script("window.scrollTo(0, 0)")
     assert browser.save_screenshot(str(shot))
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@NEEDS_BROWSER
+def test_a_deployed_stages_page_with_iam_shows_the_five_routes_for_reading_only(
+    browser: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page ``-c swaggerUi=true`` deploys, from its function's own asset, served as API Gateway
+    would call that function; with ``apiAuth=iam`` a browser cannot sign, so no "Try it out"."""
+    import importlib.util
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from cdk_app.bundling import build_files_asset
+    from cdk_app.swagger_ui import page_files
+
+    asset = build_files_asset(page_files(), "swagger-ui", tmp_path)
+    spec = importlib.util.spec_from_file_location("deployed_docs_page", asset.path / "docs_page.py")
+    assert spec is not None
+    assert spec.loader is not None
+    page_function = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(page_function)
+    monkeypatch.setenv("DOCS_API_AUTH", "iam")
+
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            answer = page_function.handler({"rawPath": self.path.partition("?")[0]}, None)
+            body = answer["body"].encode()
+            body = base64.b64decode(body) if answer["isBase64Encoded"] else body
+            self.send_response(answer["statusCode"])
+            for name, value in answer["headers"].items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert isinstance(browser, WebDriver)
+        browser.get(f"http://127.0.0.1:{server.server_port}/docs")
+        WebDriverWait(browser, 30).until(
+            lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= 5
+        )
+        browser.find_element(By.CSS_SELECTOR, ".opblock-post .opblock-summary").click()
+        WebDriverWait(browser, 10).until(
+            lambda driver: driver.find_elements(By.CSS_SELECTOR, ".opblock-post .opblock-body")
+        )
+
+        assert len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) == 5
+        assert browser.find_elements(By.CSS_SELECTOR, ".try-out__btn") == []
+        assert "SigV4" in browser.title
+    finally:
+        server.shutdown()
