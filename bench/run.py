@@ -261,6 +261,11 @@ def compile_byte_code() -> None:
     closures.compile_tree(REPO / "bench")
 
 
+def progress(step: str) -> None:
+    """What the bench is doing, on stderr, so a run of minutes is never silent (the figures go to stdout)."""
+    print(f"bench: {step}...", file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -290,6 +295,7 @@ def main() -> None:
     if options.instructions:
         instructions.valgrind()  # missing: say so now, not after the timed runs
 
+    progress("compiling the function's byte code and starting the stand-in store")
     compile_byte_code()
     event = get_event("0b7c6f9e-2a55-4c1e-9d3a-1f0e8c9b7a66")
     from orders_api.identity import admin_principals
@@ -366,16 +372,20 @@ def main() -> None:
             handler_envs[(("data", False), "project")],
         )
         cold_probes[("data", True, "project, no byte code")] = ("project", no_byte_code)
-        for _ in range(options.runs):
+        for run in range(options.runs):
+            progress(f"cold starts, round {run + 1} of {options.runs} ({len(cold_probes)} cases)")
             for key, (which, env) in cold_probes.items():
                 measured = probe("cold", which, env)
                 cold.setdefault(key, []).append(measured["cold_ms"])
                 cold_cpu.setdefault(key, []).append(measured["cold_cpu_ms"])
+        if options.instructions:
+            progress(f"counting instructions of {len(counted_probes)} cold paths with valgrind (minutes)")
         counted = (
             instructions.cold_paths(counted_probes, {**envs[("data", False)], **closure["project"]}, REPO)
             if options.instructions
             else None
         )
+        progress(f"warm calls: {options.blocks} blocks of {options.calls} per case")
         before = stats(origin)
         extra = ("--calls", str(options.calls), "--blocks", str(options.blocks))
         warm[("data", True, "project")] = probe(

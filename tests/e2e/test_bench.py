@@ -47,6 +47,10 @@ def test_make_bench_prints_every_case_the_connections_the_secret_reads_and_the_a
 
     result = _make_bench(f"--runs 1 --calls 5 --blocks 1 --against {AGAINST} --python {python}")
 
+    # Never silent for minutes: each phase says what it does, on stderr
+    assert "bench: cold starts, round 1 of 1" in result.stderr
+    assert "bench: warm calls: 1 blocks of 5 per case" in result.stderr
+
     # store API, tracing, cold ms (project, textbook), cold ratios (time, CPU), warm ratios (2 x 2)
     rows = re.findall(r"^(data|documents)\s+(on|off)(?:\s+[\d.]+){8}$", result.stdout, re.MULTILINE)
     assert sorted(rows) == [("data", "off"), ("data", "on"), ("documents", "off"), ("documents", "on")]
