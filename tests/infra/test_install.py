@@ -145,16 +145,17 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
-@pytest.mark.parametrize(
-    ("pinned", "lock"),
-    [
-        ("requirements-run.txt", "requirements-run.lock"),
-        ("requirements-dev.txt", "requirements-dev.lock"),
-        ("lambda_src/requirements.txt", "lambda_src/requirements.lock"),
-        ("scripts/scan-requirements.txt", "scripts/scan-requirements.lock"),
-        ("scripts/sbom-requirements.txt", "scripts/sbom-requirements.lock"),
-    ],
+# Each file of pins and the hash lock `make lock` writes from it.
+LOCKS = (
+    ("requirements-run.txt", "requirements-run.lock"),
+    ("requirements-dev.txt", "requirements-dev.lock"),
+    ("lambda_src/requirements.txt", "lambda_src/requirements.lock"),
+    ("scripts/scan-requirements.txt", "scripts/scan-requirements.lock"),
+    ("scripts/sbom-requirements.txt", "scripts/sbom-requirements.lock"),
 )
+
+
+@pytest.mark.parametrize(("pinned", "lock"), LOCKS)
 def test_each_lock_holds_every_pin_at_its_version_and_a_hash_for_every_package(
     pinned: str, lock: str
 ) -> None:

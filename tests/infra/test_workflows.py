@@ -78,3 +78,37 @@ def test_zizmor_finds_nothing_in_the_workflows() -> None:
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert "No findings to report" in run.stdout + run.stderr
+
+
+def _github_path_pattern(pattern: str) -> re.Pattern[str]:
+    """A workflow's ``paths`` glob as GitHub reads it: ``*`` stops at ``/``, ``**`` does not."""
+    parts = re.split(r"(\*\*|\*)", pattern)
+    return re.compile("".join({"**": ".*", "*": "[^/]*"}.get(part, re.escape(part)) for part in parts))
+
+
+def test_dependabots_pin_bumps_get_their_locks_rewritten_by_make_lock() -> None:
+    # Dependabot bumps every file of pins, and the lock workflow answers each such pull request with
+    # `make lock`, which rewrites every lock (otherwise the lock test fails the pull request)
+    import yaml
+
+    from tests.infra.test_install import LOCKS
+
+    dependabot = yaml.safe_load((REPO_ROOT / ".github" / "dependabot.yml").read_text())
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "lock.yml").read_text())
+    watched = [_github_path_pattern(path) for path in workflow[True]["pull_request"]["paths"]]
+    pip_directories = {
+        update["directory"] for update in dependabot["updates"] if update["package-ecosystem"] == "pip"
+    }
+    job = workflow["jobs"]["lock"]
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    lock_recipe = makefile.split("\nlock:", 1)[1].split("\n\n", 1)[0]
+
+    for pinned, lock in LOCKS:
+        assert any(pattern.fullmatch(pinned) for pattern in watched), pinned
+        assert "/" + str(Path(pinned).parent).removeprefix(".") in pip_directories, pinned
+        assert f"-o {lock}" in lock_recipe, lock
+    assert "dependabot[bot]" in job["if"]
+    assert "github.actor" not in job["if"]  # anybody's re-run would change the actor
+    assert job["permissions"] == {"contents": "write"}
+    assert workflow["permissions"] == {}
+    assert [step["run"] for step in job["steps"] if step.get("name") == "make lock"] == ["make lock"]
