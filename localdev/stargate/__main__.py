@@ -11,7 +11,7 @@ from types import FrameType
 
 from localdev.stargate.data_api.collection import DATA_API_FIND_PAGE_SIZE
 from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES
-from localdev.stargate.data_api.responses import MAX_PAGE_SIZE
+from localdev.stargate.data_api.responses import MAX_LATENCY_MS, MAX_PAGE_SIZE
 from localdev.stargate.server import Role, RunningServer, open_backend, start_in_thread
 
 
@@ -20,6 +20,13 @@ def _page_size(text: str) -> int:
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PAGE_SIZE}")
     return size
+
+
+def _latency(text: str) -> int:
+    latency = int(text)
+    if not 0 <= latency <= MAX_LATENCY_MS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_LATENCY_MS}")
+    return latency
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -69,6 +76,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default="current",
         help="Data API error codes: current names, or the legacy pre-2026 ones (default: %(default)s)",
     )
+    parser.add_argument(
+        "--data-api-latency-ms",
+        type=_latency,
+        default=0,
+        help="answer each Data API command this many milliseconds late, as a remote database would, to "
+        "test client timeouts (default: %(default)s)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     return parser.parse_args(argv)
 
@@ -104,6 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 backend=backend,
                 data_api_page_size=args.data_api_page_size,
                 data_api_error_names=args.data_api_error_names,
+                data_api_latency_ms=args.data_api_latency_ms,
             )
             servers.append(server)
     except OSError as error:

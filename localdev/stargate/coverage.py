@@ -79,8 +79,8 @@ def _command_row(spec: CommandSpec) -> list[str]:
         note = spec.notes.get(WHOLE_COMMAND)
         emulated = WHOLE_COMMAND + (f" ({note})" if note else "")
     refused = _ticks(spec.refused)
-    if spec.refused_code is not None:
-        refused += f": `{spec.refused_code.name}`"
+    if spec.refused_codes:
+        refused += ": " + _ticks(tuple(code.name for code in spec.refused_codes))
     return [spec.level, _ticks(spec.names), emulated, _with_notes(spec.ignored, spec), refused]
 
 

@@ -203,6 +203,7 @@ def start_in_thread(
     clock: Callable[[], float] = time.time,
     data_api_page_size: int = DATA_API_FIND_PAGE_SIZE,
     data_api_error_names: ErrorNames = "current",
+    data_api_latency_ms: int = 0,
 ) -> RunningServer:
     """Start a Stargate-compatible server on a background thread and return at once.
 
@@ -211,9 +212,12 @@ def start_in_thread(
     ``backend`` (from ``open_backend``) to share one store between several servers, e.g. one per
     role; ``data_dir``, ``token`` and ``clock`` are then ignored and the caller closes the backend.
     ``data_api_page_size`` is the Data API's ``find`` page size (20 by default, 50 on newer servers)
-    and ``data_api_error_names`` picks its ``"current"`` or ``"legacy"`` error codes.
+    and ``data_api_error_names`` picks its ``"current"`` or ``"legacy"`` error codes;
+    ``data_api_latency_ms`` delays each Data API answer, as a remote database's would be.
     """
-    settings = DataApiSettings(page_size=data_api_page_size, error_names=data_api_error_names)
+    settings = DataApiSettings(
+        page_size=data_api_page_size, error_names=data_api_error_names, latency_ms=data_api_latency_ms
+    )
     owns_backend = backend is None
     shared = backend or open_backend(data_dir, token=token, clock=clock)
     try:

@@ -118,19 +118,22 @@ def test_every_refused_option_is_refused_with_its_code(server: RunningServer) ->
 def test_the_check_finds_what_the_table_does_not_allow() -> None:
     exchanges = [
         Exchange("find", {"filter": {}, "options": {"limit": 3}}, []),  # fine
-        Exchange("find", {"options": {"includeSimilarity": True}}, []),  # relied on something inert
+        # relied on something inert
+        Exchange("findEmbeddingProviders", {"options": {"filterModelStatus": "SUPPORTED"}}, []),
         Exchange("find", {"hint": {}}, ["COMMAND_FIELD_UNKNOWN"]),  # not in the table
         Exchange("explain", {}, ["COMMAND_UNKNOWN"]),  # not in the table
-        Exchange("createCollection", {"name": "v", "options": {"vector": {}}}, []),  # refused, yet OK?
-        Exchange("createCollection", {"name": "v", "options": {"vector": {}}}, ["COMMAND_FIELD_INVALID"]),
+        Exchange("createCollection", {"name": "v", "options": {"lexical": {}}}, []),  # refused, yet OK?
+        Exchange(
+            "createCollection", {"name": "v", "options": {"lexical": {}}}, ["LEXICAL_FEATURE_NOT_ENABLED"]
+        ),
         Exchange("findAndRerank", {"sort": {}}, ["COMMAND_UNKNOWN"]),  # refused as listed
         Exchange("findAndRerank", {"sort": {}}, ["SERVER_UNHANDLED_ERROR"]),  # refused, but not so
     ]
 
     assert coverage_problems(exchanges) == [
-        "find.options.includeSimilarity: succeeded, but is listed as having no effect",
+        "findEmbeddingProviders.options.filterModelStatus: succeeded, but is listed as having no effect",
         "find.hint: not in the coverage table",
         "explain: not in the coverage table",
-        "createCollection options.vector: listed as refused, but the answer's errors were []",
+        "createCollection options.lexical: listed as refused, but the answer's errors were []",
         "findAndRerank: listed as refused, but the answer's errors were ['SERVER_UNHANDLED_ERROR']",
     ]

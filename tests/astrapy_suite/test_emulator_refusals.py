@@ -1,5 +1,6 @@
 """What astrapy exposes that the embedded server does not emulate is refused cleanly, with the code the
-coverage table gives, as an exception astrapy understands. Real servers have these features, so these
+coverage table gives (as a Data API whose database has no lexical search, reranking or vectorize
+would refuse it), as an exception astrapy understands. Real servers have these features, so these
 tests run against the embedded server only.
 """
 
@@ -35,13 +36,23 @@ def _refusal(call: Callable[[], Any]) -> list[str]:
     return error_codes(raised.value)
 
 
-def test_a_vector_collection_is_refused(database: Database) -> None:
-    name = f"vectors_{uuid.uuid4().hex[:8]}"
-    definition = CollectionDefinition().with_vector_dimension(3)
+def test_lexical_reranking_and_vectorize_collections_are_refused_as_a_database_without_them(
+    database: Database,
+) -> None:
+    name = f"features_{uuid.uuid4().hex[:8]}"
+    builder = CollectionDefinition.builder().with_vector_dimension(3)
 
-    assert _refusal(lambda: database.create_collection(name, definition=definition)) == [
-        "COMMAND_FIELD_VALUE_INVALID"
-    ]
+    assert _refusal(
+        lambda: database.create_collection(name, definition=builder.with_lexical("STANDARD").build())
+    ) == ["LEXICAL_FEATURE_NOT_ENABLED"]
+    assert _refusal(
+        lambda: database.create_collection(name, definition=builder.with_rerank("nvidia", "m").build())
+    ) == ["RERANKING_FEATURE_NOT_ENABLED"]
+    assert _refusal(
+        lambda: database.create_collection(
+            name, definition=builder.with_vector_service("openai", "m").build()
+        )
+    ) == ["VECTORIZE_FEATURE_NOT_AVAILABLE"]
     assert name not in database.list_collection_names()
 
 
@@ -55,8 +66,13 @@ def test_tables_are_unknown_commands(database: Database) -> None:
     definition = {"columns": {"id": "text"}, "primaryKey": "id"}
 
     assert _refusal(lambda: database.create_table("t1", definition=definition)) == ["COMMAND_UNKNOWN"]
-    assert _refusal(database.list_table_names) == ["COMMAND_UNKNOWN"]
+    # What astrapy asks of a fresh database is answered: there are none
+    assert database.list_table_names() == []
+    assert database.list_type_names() == []
 
 
-def test_embedding_providers_are_an_unknown_command(database: Database) -> None:
-    assert _refusal(database.get_database_admin().find_embedding_providers) == ["COMMAND_UNKNOWN"]
+def test_there_are_no_embedding_or_reranking_providers(database: Database) -> None:
+    admin = database.get_database_admin()
+
+    assert admin.find_embedding_providers().embedding_providers == {}
+    assert admin.find_reranking_providers().reranking_providers == {}

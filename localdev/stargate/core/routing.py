@@ -6,12 +6,11 @@ Each dialect lists its ``Route`` objects; the server puts the routes of the role
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
-from localdev.stargate.core.values import JsonValue
+from localdev.stargate.core.values import JsonValue, dump_json
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ class Response:
 
 def json_response(status: int, payload: JsonValue, headers: Mapping[str, str] | None = None) -> Response:
     """A response with a JSON body."""
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = dump_json(payload).encode("utf-8")
     return Response(status, body, "application/json", dict(headers or {}))
 
 

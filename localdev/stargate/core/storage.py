@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from localdev.stargate.core.database import Database
-from localdev.stargate.core.values import JsonObject, JsonValue
+from localdev.stargate.core.values import JsonObject, JsonValue, dump_json, exact_number
 
 Clock = Callable[[], float]
 
@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (namespace, collection, id),
     FOREIGN KEY (namespace, collection) REFERENCES collections (namespace, name) ON DELETE CASCADE
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS collection_options (
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    options TEXT NOT NULL,
+    PRIMARY KEY (namespace, name),
+    FOREIGN KEY (namespace, name) REFERENCES collections (namespace, name) ON DELETE CASCADE
+);
 CREATE INDEX IF NOT EXISTS documents_by_expiry ON documents (expires_at) WHERE expires_at IS NOT NULL;
 """
 
@@ -98,11 +105,11 @@ class StoredDocument:
 
 
 def _encode(data: JsonValue) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return dump_json(data)
 
 
 def _decode(body: str) -> JsonValue:
-    value: JsonValue = json.loads(body)
+    value: JsonValue = json.loads(body, parse_float=exact_number)
     return value
 
 
@@ -219,10 +226,24 @@ class EmulatorStore:
 
     # Collections ----------------------------------------------------------------------------------
 
-    def create_collection(self, namespace: str, name: str) -> bool:
-        """Create a collection; False if it already exists. Raises NamespaceNotFound."""
+    def create_collection(self, namespace: str, name: str, options: JsonObject | None = None) -> bool:
+        """Create a collection with ``options`` (kept for the dialect, which gives them meaning); False
+        (and no change) if it already exists. Raises NamespaceNotFound."""
         with self._db.write() as conn:
-            return _ensure_collection(conn, namespace, name, self._clock())
+            created = _ensure_collection(conn, namespace, name, self._clock())
+            if created and options:
+                conn.execute(
+                    "INSERT INTO collection_options (namespace, name, options) VALUES (?, ?, ?)",
+                    (namespace, name, _encode(options)),
+                )
+            return created
+
+    def collection_options(self, namespace: str, name: str) -> JsonObject:
+        """The options a collection was created with (empty: none). Raises NamespaceNotFound and
+        CollectionNotFound."""
+        with self._db.read() as conn:
+            _require_collection(conn, namespace, name)
+            return _options(conn, namespace, name)
 
     def collection_exists(self, namespace: str, name: str) -> bool:
         """Whether the collection exists. Raises NamespaceNotFound."""
@@ -435,6 +456,14 @@ def _collection_exists(conn: sqlite3.Connection, namespace: str, collection: str
         "SELECT 1 FROM collections WHERE namespace = ? AND name = ?", (namespace, collection)
     ).fetchone()
     return row is not None
+
+
+def _options(conn: sqlite3.Connection, namespace: str, name: str) -> JsonObject:
+    row = conn.execute(
+        "SELECT options FROM collection_options WHERE namespace = ? AND name = ?", (namespace, name)
+    ).fetchone()
+    options = _decode(row[0]) if row else {}
+    return options if isinstance(options, dict) else {}
 
 
 def _require_collection(conn: sqlite3.Connection, namespace: str, collection: str) -> None:

@@ -5,17 +5,24 @@ every dialect parses bodies with ``parse_strict`` and compares values with ``jso
 ``compare_same_kind`` here. The three extended values of the Data API (``{"$date": <epoch ms>}``,
 ``{"$uuid": ...}``, ``{"$objectId": ...}``) count as kinds of their own; a Document API value never
 is one where it is compared (its filter operands are scalars), so the rules are the same for both.
+
+Numbers keep the precision they were written with where a double cannot (the Data API keeps them as
+BigDecimal): ``exact_number`` reads such a literal as a ``Decimal`` and every other one as a float,
+and ``dump_json`` writes a ``Decimal`` back digit for digit (``json`` itself cannot write one).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from typing import NoReturn, TypeAlias
+import re
+import uuid
+from decimal import Decimal
+from typing import Any, NoReturn, TypeAlias
 
 JsonObject: TypeAlias = dict[str, "JsonValue"]
 JsonArray: TypeAlias = list["JsonValue"]
-JsonValue: TypeAlias = bool | int | float | str | JsonArray | JsonObject | None
+JsonValue: TypeAlias = bool | int | float | Decimal | str | JsonArray | JsonObject | None
 
 EXTENDED_KINDS = ("$date", "$uuid", "$objectId")
 # Types in the order a sort lists them (ascending); a missing value sorts with null.
@@ -36,23 +43,51 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def parse_strict(body: bytes | str, *, finite_numbers: bool = False) -> JsonValue:
+def exact_number(text: str) -> float | Decimal:
+    """A number literal with a fraction or exponent: a float when the float has the value written
+    (``1.23``, ``1.50``), else a ``Decimal`` of exactly what was written; refuses ``1e999``."""
+    value = _finite_float(text)
+    return value if Decimal(repr(value)) == Decimal(text) else Decimal(text)
+
+
+def parse_strict(
+    body: bytes | str, *, finite_numbers: bool = False, exact_numbers: bool = False
+) -> JsonValue:
     """The JSON value of ``body``, refusing ``NaN`` and ``Infinity``.
 
-    With ``finite_numbers``, a number too large for a double (``1e999``) is refused too. Raises
-    ``ValueError`` (malformed JSON or text) or ``RecursionError`` (nesting too deep to parse).
+    With ``finite_numbers``, a number too large for a double (``1e999``) is refused too; with
+    ``exact_numbers`` as well, and a number a double cannot hold is kept exactly (``exact_number``).
+    Raises ``ValueError`` (malformed JSON or text) or ``RecursionError`` (nesting too deep to parse).
     """
-    value: JsonValue = json.loads(
-        body, parse_constant=_reject_constant, parse_float=_finite_float if finite_numbers else None
-    )
+    number = exact_number if exact_numbers else _finite_float if finite_numbers else None
+    value: JsonValue = json.loads(body, parse_constant=_reject_constant, parse_float=number)
     return value
+
+
+# A Decimal is written as a string holding this random marker, which dump_json then unquotes.
+_MARKER = uuid.uuid4().hex
+_MARKED = re.compile(r'"\\u0000' + _MARKER + r':([^"]*)"')
+
+
+def _marked_decimal(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"\x00{_MARKER}:{value}"
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def dump_json(value: JsonValue, *, sort_keys: bool = False) -> str:
+    """Compact JSON of ``value``, a ``Decimal`` written with all its digits."""
+    text = json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys, default=_marked_decimal
+    )
+    return _MARKED.sub(r"\1", text) if _MARKER in text else text
 
 
 def canonical_json(value: JsonValue) -> str:
     """Compact JSON with sorted keys: equal values (and ``1.0`` and ``1``) always get the same text."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return dump_json(value, sort_keys=True)
 
 
 # Kinds, equality and order ---------------------------------------------------------------------------
@@ -73,7 +108,7 @@ def kind_of(value: JsonValue) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | Decimal):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -103,7 +138,7 @@ def compare_same_kind(left: JsonValue, right: JsonValue) -> int | None:
         left, right = left["$date"], right["$date"]
     if isinstance(left, str) and isinstance(right, str):
         return (left > right) - (left < right)
-    if isinstance(left, int | float) and isinstance(right, int | float):
+    if isinstance(left, int | float | Decimal) and isinstance(right, int | float | Decimal):
         return (left > right) - (left < right)
     return None
 

@@ -33,7 +33,7 @@ class CommandSpec:
     emulated: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
     refused: tuple[str, ...] = ()
-    refused_code: ErrorCode | None = None
+    refused_codes: tuple[ErrorCode, ...] = ()
     notes: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -57,7 +57,7 @@ def _keyspaces(noun: str) -> tuple[str, ...]:
     return (f"{noun}Keyspace", f"{noun}Namespace")  # the deprecated *Namespace* names still work
 
 
-_READ_IGNORED = ("options.includeSimilarity", "options.includeSortVector")
+_VECTOR_READS = ("options.includeSimilarity", "options.includeSortVector")
 
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
@@ -69,34 +69,59 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(("findKeyspaces", "findNamespaces"), "database"),
     CommandSpec(_keyspaces("drop"), "database", emulated=("name",)),
+    # A Data API without vectorize and rerank lists no providers.
+    CommandSpec(
+        ("findEmbeddingProviders", "findRerankingProviders"),
+        "database",
+        ignored=("options.filterModelStatus",),
+        notes={"options.filterModelStatus": "there are no providers to filter"},
+    ),
     CommandSpec(
         ("createCollection",),
         "keyspace",
-        emulated=("name",),
-        ignored=("options.defaultId", "options.indexing"),
-        refused=("options.vector", "options.lexical", "options.rerank"),
-        refused_code=ErrorCode.COMMAND_FIELD_VALUE_INVALID,
-        notes={"options.defaultId": "ids are UUID strings", "options.indexing": "every field is indexed"},
+        emulated=("name", "options.defaultId", "options.indexing", "options.vector"),
+        refused=("options.lexical", "options.rerank"),
+        refused_codes=(ErrorCode.LEXICAL_FEATURE_NOT_ENABLED, ErrorCode.RERANKING_FEATURE_NOT_ENABLED),
+        notes={
+            "options.vector": "dimension, metric, sourceModel; with a service (vectorize): "
+            "VECTORIZE_FEATURE_NOT_AVAILABLE",
+            "options.lexical": "unless enabled is false",
+            "options.rerank": "unless enabled is false",
+        },
     ),
     CommandSpec(
         ("findCollections",),
         "keyspace",
         emulated=("options.explain",),
-        notes={"options.explain": "with empty options"},
+        notes={"options.explain": "lexical and rerank shown disabled"},
     ),
     CommandSpec(("deleteCollection",), "keyspace", emulated=("name",)),
+    # Asked by astrapy of a fresh database; tables and types themselves are not emulated.
+    CommandSpec(
+        ("listTables", "listTypes"),
+        "keyspace",
+        emulated=("options.explain",),
+        notes={"options.explain": "always an empty list"},
+    ),
     CommandSpec(("insertOne",), "collection", emulated=("document",)),
     CommandSpec(
         ("insertMany",),
         "collection",
         emulated=("documents", "options.ordered", "options.returnDocumentResponses"),
     ),
-    CommandSpec(("findOne",), "collection", emulated=("filter", "projection", "sort"), ignored=_READ_IGNORED),
+    CommandSpec(("findOne",), "collection", emulated=("filter", "projection", "sort", *_VECTOR_READS)),
     CommandSpec(
         ("find",),
         "collection",
-        emulated=("filter", "projection", "sort", "options.limit", "options.skip", "options.pageState"),
-        ignored=_READ_IGNORED,
+        emulated=(
+            "filter",
+            "projection",
+            "sort",
+            "options.limit",
+            "options.skip",
+            "options.pageState",
+            *_VECTOR_READS,
+        ),
     ),
     CommandSpec(("countDocuments",), "collection", emulated=("filter",)),
     CommandSpec(("estimatedDocumentCount",), "collection", notes={WHOLE_COMMAND: "an exact count"}),
@@ -122,7 +147,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
 # Commands of the real Data API that clients may send and this server answers COMMAND_UNKNOWN:
 # (level, what they are, names).
 NOT_EMULATED: tuple[tuple[Level, str, tuple[str, ...]], ...] = (
-    ("database", "", ("findEmbeddingProviders", "findRerankingProviders")),
     (
         "keyspace",
         "tables, indexes and types",
@@ -130,7 +154,6 @@ NOT_EMULATED: tuple[tuple[Level, str, tuple[str, ...]], ...] = (
             "createTable",
             "alterTable",
             "dropTable",
-            "listTables",
             "createIndex",
             "createVectorIndex",
             "createTextIndex",
@@ -139,7 +162,6 @@ NOT_EMULATED: tuple[tuple[Level, str, tuple[str, ...]], ...] = (
             "createType",
             "alterType",
             "dropType",
-            "listTypes",
         ),
     ),
     ("collection", "", ("findAndRerank",)),

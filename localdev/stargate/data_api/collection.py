@@ -9,9 +9,9 @@ the same precondition can never both match.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ from localdev.stargate.data_api.commands import (
 )
 from localdev.stargate.data_api.documents import (
     ID_FIELD,
+    VECTOR_FIELD,
     PathConflict,
     check_document,
     check_id,
@@ -47,6 +48,15 @@ from localdev.stargate.data_api.documents import (
 from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, field_invalid
 from localdev.stargate.data_api.filters import ParsedFilter, parse_filter
 from localdev.stargate.data_api.query import Projection, Sort, parse_projection, parse_sort
+from localdev.stargate.data_api.schema import (
+    MAX_VECTOR_SEARCH_LIMIT,
+    SIMILARITY_FIELD,
+    CollectionSchema,
+    VectorSort,
+    lexical_refused,
+    vector_value,
+    vectorize_refused,
+)
 from localdev.stargate.data_api.updates import Update, parse_update
 
 # Documents per page of a find (the Data API answers 20 and a nextPageState, as Astra does).
@@ -102,7 +112,15 @@ def _matches(source: _Source, parsed: ParsedFilter, *, after_key: str | None = N
             yield stored.id, stored.data
 
 
-def _first(source: _Source, parsed: ParsedFilter, sort: Sort | None) -> Match | None:
+AnySort = Sort | VectorSort
+
+
+def _sort_vector(sort: AnySort | None) -> JsonObject:
+    """``includeSortVector``'s answer: the sort's vector, or null without a vector sort."""
+    return {"sortVector": list[JsonValue](sort.vector) if isinstance(sort, VectorSort) else None}
+
+
+def _first(source: _Source, parsed: ParsedFilter, sort: AnySort | None) -> Match | None:
     """The document a single-document command acts on: the first match in sort (else key) order."""
     if sort is None:
         return next(_matches(source, parsed), None)
@@ -110,15 +128,40 @@ def _first(source: _Source, parsed: ParsedFilter, sort: Sort | None) -> Match | 
     return ordered[0] if ordered else None
 
 
-def _sorted(source: _Source, parsed: ParsedFilter, sort: Sort) -> list[Match]:
+def _sorted(source: _Source, parsed: ParsedFilter, sort: AnySort) -> list[Match]:
     candidates = list(islice(_matches(source, parsed), MAX_SORTED_CANDIDATES))
     return sort.apply(candidates, lambda match: match[1])
 
 
-def _shaped(document: JsonObject | None, projection: Projection | None) -> JsonValue:
-    if document is None:
-        return None
-    return projection.apply(document) if projection is not None else document
+@dataclass(frozen=True)
+class _Shape:
+    """What a read returns of a document: its projection, without ``$vector`` unless the projection
+    names it (or ``*``), and with ``$similarity`` when asked for with a vector sort."""
+
+    projection: Projection | None
+    vector: bool = False
+    similarity: VectorSort | None = None
+
+    @classmethod
+    def of(cls, fields: Fields, sort: AnySort | None = None, *, similarity: bool = False) -> _Shape:
+        raw = fields.raw("projection")
+        named = raw if isinstance(raw, dict) else None
+        vector = named is not None and any(named.get(key) in (1, True) for key in (VECTOR_FIELD, "*"))
+        # `$vector` adds the vector to whatever else the projection returns; it includes no other field
+        rest = raw if named is None else {key: value for key, value in named.items() if key != VECTOR_FIELD}
+        scored = sort if similarity and isinstance(sort, VectorSort) else None
+        return cls(parse_projection(rest), vector, scored)
+
+    def apply(self, document: JsonObject | None) -> JsonValue:
+        if document is None:
+            return None
+        shaped = self.projection.apply(document) if self.projection is not None else dict(document)
+        shaped.pop(VECTOR_FIELD, None)
+        if self.vector and VECTOR_FIELD in document:
+            shaped[VECTOR_FIELD] = document[VECTOR_FIELD]
+        if self.similarity is not None:
+            shaped[SIMILARITY_FIELD] = self.similarity.score(document)
+        return shaped
 
 
 def _after_key(page_state: str | None, where: str) -> tuple[str | None, int]:
@@ -157,14 +200,25 @@ def _already_exists(doc_id: JsonValue) -> DataApiError:
     )
 
 
-def _new_id() -> str:
-    return str(uuid.uuid4())
+def _checked(raw: JsonValue, schema: CollectionSchema, *, field: str = "document") -> JsonObject:
+    """A document to store: valid, with its ``$vector`` (kept as sent: an array, or ``$binary``, or
+    null for none) checked against the collection's dimension."""
+    if not isinstance(raw, dict):
+        return check_document(raw, field=field)
+    if "$vectorize" in raw:
+        raise vectorize_refused()
+    if "$lexical" in raw or "$hybrid" in raw:
+        raise lexical_refused()
+    document = check_document(raw, field=field)
+    if document.get(VECTOR_FIELD) is not None:
+        schema.check_vector(vector_value(document[VECTOR_FIELD]))
+    return document
 
 
-def _document_with_id(document: JsonObject) -> JsonObject:
-    """A document to insert, with its ``_id`` (a random UUID string when missing or null) first."""
+def _document_with_id(document: JsonObject, schema: CollectionSchema) -> JsonObject:
+    """A document to insert, with its ``_id`` (the collection's ``defaultId`` when missing or null) first."""
     doc_id = document.get(ID_FIELD)
-    return with_id_first(document, _new_id() if doc_id is None else check_id(doc_id))
+    return with_id_first(document, schema.new_id() if doc_id is None else check_id(doc_id))
 
 
 @dataclass
@@ -182,10 +236,10 @@ class _InsertAttempt:
     status: str = "SKIPPED"
 
     @classmethod
-    def of(cls, item: JsonValue, *, field: str) -> _InsertAttempt:
+    def of(cls, item: JsonValue, schema: CollectionSchema, *, field: str) -> _InsertAttempt:
         """Check ``item``; a bad one becomes an attempt that fails when run."""
         try:
-            document = _document_with_id(check_document(item, field=field))
+            document = _document_with_id(_checked(item, schema, field=field), schema)
         except DataApiError as error:
             doc_id = _valid_id(item.get(ID_FIELD)) if isinstance(item, dict) else None
             error.document_ids = [doc_id] if doc_id is not None else None
@@ -260,7 +314,7 @@ class CollectionCommands:
     # Inserts -------------------------------------------------------------------------------------
 
     def _insert_one(self, target: _Target, fields: Fields) -> CommandResult:
-        document = _document_with_id(check_document(fields.required("document")))
+        document = _document_with_id(_checked(fields.required("document"), target.schema), target.schema)
         doc_id = document[ID_FIELD]
         with target.transaction() as tx:
             try:
@@ -280,7 +334,9 @@ class CollectionCommands:
         options = fields.options()
         ordered = options.boolean("ordered", False)
         per_document = options.boolean("returnDocumentResponses", False)
-        attempts = [_InsertAttempt.of(item, field=f"documents[{n}]") for n, item in enumerate(raw)]
+        attempts = [
+            _InsertAttempt.of(item, target.schema, field=f"documents[{n}]") for n, item in enumerate(raw)
+        ]
         with target.transaction() as tx:
             for attempt in attempts:
                 attempt.run(tx)
@@ -302,27 +358,33 @@ class CollectionCommands:
     # Reads ---------------------------------------------------------------------------------------
 
     def _find_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        projection = parse_projection(fields.raw("projection"))
-        sort = parse_sort(fields.raw("sort"))
-        fields.options()
+        parsed = target.filter(fields)
+        sort = target.sort(fields)
+        options = fields.options()
+        shape = _Shape.of(fields, sort, similarity=options.boolean("includeSimilarity", False))
         found = _first(target.reader(), parsed, sort)
-        return CommandResult(data={"document": _shaped(found[1] if found else None, projection)})
+        return CommandResult(
+            data={"document": shape.apply(found[1] if found else None)},
+            status=_sort_vector(sort) if options.boolean("includeSortVector", False) else None,
+        )
 
     def _find(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        projection = parse_projection(fields.raw("projection"))
-        sort = parse_sort(fields.raw("sort"))
+        parsed = target.filter(fields)
+        sort = target.sort(fields)
         options = fields.options()
+        shape = _Shape.of(fields, sort, similarity=options.boolean("includeSimilarity", False))
+        status = _sort_vector(sort) if options.boolean("includeSortVector", False) else None
         limit = options.integer("limit", 1)
         skip = options.integer("skip", 0)
         page_state = options.string("pageState") or None
+        if isinstance(sort, VectorSort):
+            return self._vector_page(target, parsed, sort, shape, status, limit, skip, page_state)
         if sort is not None:
             if page_state is not None:
                 raise field_invalid("find.options.pageState", "cannot be used with a sort")
             ordered = _sorted(target.reader(), parsed, sort)[skip or 0 :]
             page = [document for _, document in ordered[: min(limit or self._page_size, self._page_size)]]
-            return self._page(page, None, projection)
+            return self._page(page, None, shape, status)
         if skip is not None:
             raise field_invalid("find.options.skip", "can only be used with a sort")
         after_key, returned = _after_key(page_state, "find.options.pageState")
@@ -332,17 +394,43 @@ class CollectionCommands:
         total = returned + len(chunk)
         more = bool(chunk) and (limit is None or total < limit) and next(matches, None) is not None
         next_state = encode_page_state(chunk[-1][0], total) if more else None
-        return self._page([document for _, document in chunk], next_state, projection)
+        return self._page([document for _, document in chunk], next_state, shape, status)
+
+    def _vector_page(
+        self,
+        target: _Target,
+        parsed: ParsedFilter,
+        sort: VectorSort,
+        shape: _Shape,
+        status: JsonObject | None,
+        limit: int | None,
+        skip: int | None,
+        page_state: str | None,
+    ) -> CommandResult:
+        """A page of the documents most similar to the sort vector: at most ``limit`` (1000) in all,
+        in pages of the page size, as the Data API pages a vector search."""
+        if skip is not None:
+            raise field_invalid("find.options.skip", "cannot be used with a vector sort")
+        if limit is not None and limit > MAX_VECTOR_SEARCH_LIMIT:
+            raise field_invalid(
+                "find.options.limit", f"must be at most {MAX_VECTOR_SEARCH_LIMIT} with a vector sort"
+            )
+        offset = _after_key(page_state, "find.options.pageState")[1]
+        ranked = _sorted(target.reader(), parsed, sort)[: limit or MAX_VECTOR_SEARCH_LIMIT]
+        chunk = ranked[offset : offset + self._page_size]
+        end = offset + len(chunk)
+        next_state = encode_page_state(chunk[-1][0], end) if chunk and end < len(ranked) else None
+        return self._page([document for _, document in chunk], next_state, shape, status)
 
     @staticmethod
     def _page(
-        documents: list[JsonObject], next_state: str | None, projection: Projection | None
+        documents: list[JsonObject], next_state: str | None, shape: _Shape, status: JsonObject | None
     ) -> CommandResult:
-        shaped = [_shaped(document, projection) for document in documents]
-        return CommandResult(data={"documents": shaped, "nextPageState": next_state})
+        shaped = [shape.apply(document) for document in documents]
+        return CommandResult(data={"documents": shaped, "nextPageState": next_state}, status=status)
 
     def _count(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
+        parsed = target.filter(fields)
         if parsed.is_empty:
             count = target.count()
         else:
@@ -356,7 +444,9 @@ class CollectionCommands:
 
     # Updates -------------------------------------------------------------------------------------
 
-    def _upsert_from_update(self, parsed: ParsedFilter, update: Update) -> Callable[[], JsonObject]:
+    def _upsert_from_update(
+        self, parsed: ParsedFilter, update: Update, schema: CollectionSchema
+    ) -> Callable[[], JsonObject]:
         def build() -> JsonObject:
             seed: JsonValue = {}
             for path, value in parsed.equalities:
@@ -365,20 +455,21 @@ class CollectionCommands:
                 except PathConflict:
                     continue  # e.g. {"a": 1, "a.b": 2}: nothing sensible to copy
             assert isinstance(seed, dict)
-            return _document_with_id(update.apply(seed, inserting=True, now_ms=self._now_ms()))
+            inserted = _checked(update.apply(seed, inserting=True, now_ms=self._now_ms()), schema)
+            return _document_with_id(inserted, schema)
 
         return build
 
     def _update_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
+        parsed = target.filter(fields)
         update = parse_update(fields.required("update"), field="updateOne.update")
-        sort = parse_sort(fields.raw("sort"))
+        sort = target.sort(fields)
         upsert = fields.options().boolean("upsert", False)
         outcome = self._update_first(target, parsed, sort, update, upsert=upsert)
         return CommandResult(status=outcome.status())
 
     def _update_first(
-        self, target: _Target, parsed: ParsedFilter, sort: Sort | None, update: Update, *, upsert: bool
+        self, target: _Target, parsed: ParsedFilter, sort: AnySort | None, update: Update, *, upsert: bool
     ) -> _Outcome:
         """Apply ``update`` to the first match (or upsert), in one write transaction."""
         now_ms = self._now_ms()
@@ -387,21 +478,21 @@ class CollectionCommands:
                 tx,
                 parsed,
                 sort,
-                lambda before: update.apply(before, inserting=False, now_ms=now_ms),
-                self._upsert_from_update(parsed, update) if upsert else None,
+                lambda before: _checked(update.apply(before, inserting=False, now_ms=now_ms), target.schema),
+                self._upsert_from_update(parsed, update, target.schema) if upsert else None,
             )
 
     def _find_one_and_update(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
+        parsed = target.filter(fields)
         update = parse_update(fields.required("update"), field="findOneAndUpdate.update")
-        clauses = _FindOneAnd.of(fields, "findOneAndUpdate")
+        clauses = _FindOneAnd.of(fields, "findOneAndUpdate", target)
         outcome = self._update_first(target, parsed, clauses.sort, update, upsert=clauses.upsert)
         return clauses.answer(outcome)
 
     def _find_one_and_replace(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        replacement = check_document(fields.required("replacement"), field="replacement")
-        clauses = _FindOneAnd.of(fields, "findOneAndReplace")
+        parsed = target.filter(fields)
+        replacement = _checked(fields.required("replacement"), target.schema, field="replacement")
+        clauses = _FindOneAnd.of(fields, "findOneAndReplace", target)
 
         def replace(before: JsonObject) -> JsonObject:
             doc_id = before[ID_FIELD]
@@ -418,14 +509,14 @@ class CollectionCommands:
             pinned = dict(parsed.equalities).get((ID_FIELD,))
             if ID_FIELD not in replacement and pinned is not None:
                 return with_id_first(replacement, check_id(pinned))
-            return _document_with_id(replacement)
+            return _document_with_id(replacement, target.schema)
 
         with target.transaction() as tx:
             outcome = _write_first(tx, parsed, clauses.sort, replace, upserted if clauses.upsert else None)
         return clauses.answer(outcome)
 
     def _update_many(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
+        parsed = target.filter(fields)
         update = parse_update(fields.required("update"), field="updateMany.update")
         options = fields.options()
         upsert = options.boolean("upsert", False)
@@ -438,7 +529,7 @@ class CollectionCommands:
         with target.transaction() as tx:
             matches = _matches(tx, parsed, after_key=after_key)
             for key, before in matches:
-                after = update.apply(before, inserting=False, now_ms=now_ms)
+                after = _checked(update.apply(before, inserting=False, now_ms=now_ms), target.schema)
                 matched += 1
                 if not json_equal(before, after):
                     tx.put(key, after)
@@ -449,7 +540,7 @@ class CollectionCommands:
                     break
             status: JsonObject = {"matchedCount": matched, "modifiedCount": modified}
             if matched == 0 and upsert and page_state is None:
-                document = self._upsert_from_update(parsed, update)()
+                document = self._upsert_from_update(parsed, update, target.schema)()
                 _insert_new(tx, document)
                 status["upsertedId"] = document[ID_FIELD]
         if more and last_key is not None:
@@ -460,28 +551,28 @@ class CollectionCommands:
     # Deletes -------------------------------------------------------------------------------------
 
     def _delete_one(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        sort = parse_sort(fields.raw("sort"))
+        parsed = target.filter(fields)
+        sort = target.sort(fields)
         with target.transaction() as tx:
             found = _first(tx, parsed, sort)
             deleted = tx.delete(found[0]) if found else False
         return CommandResult(status={"deletedCount": int(deleted)})
 
     def _find_one_and_delete(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
+        parsed = target.filter(fields)
+        sort = target.sort(fields)
+        shape = _Shape.of(fields, sort)
         with target.transaction() as tx:
             found = _first(tx, parsed, sort)
             if found:
                 tx.delete(found[0])
         return CommandResult(
-            data={"document": _shaped(found[1] if found else None, projection)},
+            data={"document": shape.apply(found[1] if found else None)},
             status={"deletedCount": int(found is not None)},
         )
 
     def _delete_many(self, target: _Target, fields: Fields) -> CommandResult:
-        parsed = parse_filter(fields.raw("filter"))
+        parsed = target.filter(fields)
         with target.transaction() as tx:
             if parsed.is_empty:
                 # As in the Data API, an empty filter truncates the collection and reports -1.
@@ -502,27 +593,27 @@ class CollectionCommands:
 class _FindOneAnd:
     """The clauses ``findOneAndUpdate`` and ``findOneAndReplace`` share, and how they answer."""
 
-    sort: Sort | None
-    projection: Projection | None
+    sort: AnySort | None
+    shape: _Shape
     upsert: bool
     return_after: bool
 
     @classmethod
-    def of(cls, fields: Fields, command: str) -> _FindOneAnd:
+    def of(cls, fields: Fields, command: str, target: _Target) -> _FindOneAnd:
         """Read ``sort``, ``projection``, ``options.upsert`` and ``options.returnDocument``."""
-        sort = parse_sort(fields.raw("sort"))
-        projection = parse_projection(fields.raw("projection"))
+        sort = target.sort(fields)
+        shape = _Shape.of(fields, sort)
         options = fields.options()
         upsert = options.boolean("upsert", False)
         returned = options.string("returnDocument") or "before"
         if returned not in ("before", "after"):
             raise field_invalid(f"{command}.options.returnDocument", "must be 'before' or 'after'")
-        return cls(sort, projection, upsert, returned == "after")
+        return cls(sort, shape, upsert, returned == "after")
 
     def answer(self, outcome: _Outcome) -> CommandResult:
         """The document before or after the write (projected), and the counts."""
         document = outcome.after if self.return_after else outcome.before
-        return CommandResult(data={"document": _shaped(document, self.projection)}, status=outcome.status())
+        return CommandResult(data={"document": self.shape.apply(document)}, status=outcome.status())
 
 
 def _insert_new(tx: CollectionTransaction, document: JsonObject) -> None:
@@ -535,7 +626,7 @@ def _insert_new(tx: CollectionTransaction, document: JsonObject) -> None:
 def _write_first(
     tx: CollectionTransaction,
     parsed: ParsedFilter,
-    sort: Sort | None,
+    sort: AnySort | None,
     change: Callable[[JsonObject], JsonObject],
     upsert: Callable[[], JsonObject] | None,
 ) -> _Outcome:
@@ -571,6 +662,26 @@ class _Target:
         """Raise NamespaceNotFound / CollectionNotFound unless the collection exists."""
         if not self._store.collection_exists(self.keyspace, self.storage_name):
             raise CollectionNotFound(self.keyspace, self.storage_name)
+
+    @functools.cached_property
+    def schema(self) -> CollectionSchema:
+        """What the collection was created with."""
+        return CollectionSchema.of(self._store.collection_options(self.keyspace, self.storage_name))
+
+    def filter(self, fields: Fields) -> ParsedFilter:
+        """The command's ``filter``, on indexed paths only."""
+        parsed = parse_filter(fields.raw("filter"))
+        self.schema.check_filter_paths(parsed.paths)
+        return parsed
+
+    def sort(self, fields: Fields) -> AnySort | None:
+        """The command's ``sort``: on indexed paths, or by a vector of the collection's dimension."""
+        sort = parse_sort(fields.raw("sort"))
+        if isinstance(sort, VectorSort):
+            return self.schema.vector_sort(sort)
+        if sort is not None:
+            self.schema.check_sort_paths([".".join(path) for path, _ in sort.keys])
+        return sort
 
     def reader(self) -> _StoreReader:
         """Reads outside a write transaction."""

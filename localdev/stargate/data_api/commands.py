@@ -20,6 +20,7 @@ from localdev.stargate.core.storage import CollectionNotFound, EmulatorStore, Na
 from localdev.stargate.core.values import JsonObject, JsonValue
 from localdev.stargate.data_api.catalog import Level, specs_at
 from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, ErrorNames, field_invalid
+from localdev.stargate.data_api.schema import CollectionSchema
 
 STORAGE_PREFIX = "data_api:"
 _NAME = re.compile(r"[a-zA-Z0-9_]{1,48}")
@@ -49,6 +50,10 @@ class CommandResult:
 
 def ok() -> CommandResult:
     return CommandResult(status={"ok": 1})
+
+
+def _object(value: JsonValue) -> JsonObject:
+    return value if isinstance(value, dict) else {}
 
 
 # Reading a command's fields -----------------------------------------------------------------------
@@ -195,6 +200,8 @@ class DatabaseCommands:
             self._handlers[f"create{noun}"] = self._create
             self._handlers[f"drop{noun}"] = self._drop
             self._handlers[f"find{noun}s"] = self._lister(listing)
+        for providers in ("embeddingProviders", "rerankingProviders"):
+            self._handlers[f"find{providers[0].upper()}{providers[1:]}"] = self._no_providers(providers)
         check_handlers("database", self._handlers)
 
     def run(self, name: str, payload: JsonObject) -> CommandResult:
@@ -211,6 +218,14 @@ class DatabaseCommands:
     def _drop(self, fields: Fields) -> CommandResult:
         self._store.drop_namespace(fields.name())
         return ok()
+
+    @staticmethod
+    def _no_providers(key: str) -> Handler:
+        def find(fields: Fields) -> CommandResult:
+            fields.options()
+            return CommandResult(status={key: {}})
+
+        return find
 
     def _lister(self, key: str) -> Handler:
         def find(_fields: Fields) -> CommandResult:
@@ -230,6 +245,8 @@ class KeyspaceCommands:
             "createCollection": self._create,
             "findCollections": self._find,
             "deleteCollection": self._delete,
+            "listTables": self._empty("tables"),
+            "listTypes": self._empty("types"),
         }
         check_handlers("keyspace", self._handlers)
 
@@ -243,12 +260,16 @@ class KeyspaceCommands:
 
     def _create(self, keyspace: str, fields: Fields) -> CommandResult:
         name = fields.name()
-        options = fields.options()
-        for feature in ("vector", "lexical", "rerank"):
-            if options.raw(feature) is not None:
-                raise field_invalid(f"createCollection.options.{feature}", "is not emulated by this server")
-        # Creating an existing collection again is fine (the options are not compared).
-        self._store.create_collection(keyspace, STORAGE_PREFIX + name)
+        fields.options()  # only the options the catalogue lists
+        schema = CollectionSchema.parse(_object(fields.raw("options")))
+        if not self._store.create_collection(keyspace, STORAGE_PREFIX + name, schema.to_json()):
+            existing = CollectionSchema.of(self._store.collection_options(keyspace, STORAGE_PREFIX + name))
+            if existing != schema:
+                raise DataApiError(
+                    ErrorCode.EXISTING_COLLECTION_DIFFERENT_SETTINGS,
+                    f"Collection '{name}' already exists but with settings different from ones passed "
+                    "with 'createCollection' command.",
+                )
         return ok()
 
     def _find(self, keyspace: str, fields: Fields) -> CommandResult:
@@ -258,10 +279,26 @@ class KeyspaceCommands:
             for name in self._store.list_collections(keyspace)
             if name.startswith(STORAGE_PREFIX)
         ]
-        listed: list[JsonValue] = (
-            [{"name": name, "options": {}} for name in names] if explain else list(names)
-        )
-        return CommandResult(status={"collections": listed})
+        if not explain:
+            return CommandResult(status={"collections": list[JsonValue](names)})
+        described: list[JsonValue] = [
+            {"name": name, "options": self._schema(keyspace, name).described()} for name in names
+        ]
+        return CommandResult(status={"collections": described})
+
+    def _schema(self, keyspace: str, name: str) -> CollectionSchema:
+        try:
+            return CollectionSchema.of(self._store.collection_options(keyspace, STORAGE_PREFIX + name))
+        except CollectionNotFound:  # dropped since it was listed
+            return CollectionSchema()
+
+    @staticmethod
+    def _empty(listing: str) -> Callable[[str, Fields], CommandResult]:
+        def answer(_keyspace: str, fields: Fields) -> CommandResult:
+            fields.options().boolean("explain", False)
+            return CommandResult(status={listing: []})
+
+        return answer
 
     def _delete(self, keyspace: str, fields: Fields) -> CommandResult:
         self._store.drop_collection(keyspace, STORAGE_PREFIX + fields.name())

@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from localdev.stargate.core import paths as core_paths
 from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, canonical_json, extended_kind
 from localdev.stargate.data_api.exceptions import ErrorCode, document_error
 
 ID_FIELD = "_id"
+VECTOR_FIELD = "$vector"
 MAX_DEPTH = 16
 _OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
 
@@ -59,6 +61,8 @@ def check_value(value: JsonValue, depth: int = 1) -> None:
         for key, item in value.items():
             if not key:
                 raise document_error(ErrorCode.SHRED_BAD_FIELD_NAME, "field names must not be empty")
+            if key == VECTOR_FIELD and depth == 1:
+                continue  # checked against the collection's vector dimension (schema.py)
             if key.startswith("$"):
                 raise document_error(
                     ErrorCode.SHRED_BAD_FIELD_NAME, f"field names must not start with '$', got '{key}'"
@@ -74,7 +78,7 @@ def _too_deep() -> Exception:
 
 def check_id(doc_id: JsonValue) -> JsonValue:
     """``doc_id`` if it may be a document's ``_id``: a string, number, boolean or extended value."""
-    if isinstance(doc_id, str | int | float) or extended_kind(doc_id) is not None:
+    if isinstance(doc_id, str | int | float | Decimal) or extended_kind(doc_id) is not None:
         return doc_id
     kind = "null" if doc_id is None else "Array" if isinstance(doc_id, list) else "Object"
     raise document_error(

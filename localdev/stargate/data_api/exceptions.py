@@ -18,6 +18,7 @@ ErrorNames = Literal["current", "legacy"]
 ERROR_NAME_STYLES: tuple[str, ...] = get_args(ErrorNames)
 
 
+@enum.unique
 class ErrorCode(enum.Enum):
     """A Data API error code: its family, scope, title and, when it was renamed, its older name."""
 
@@ -47,6 +48,31 @@ class ErrorCode(enum.Enum):
         "Collection or table does not exist",
         "COLLECTION_NOT_EXIST",
     )
+    EXISTING_COLLECTION_DIFFERENT_SETTINGS = (
+        "REQUEST",
+        "SCHEMA",
+        "Collection already exists with different settings",
+        None,
+    )
+    INVALID_CREATE_COLLECTION_OPTIONS = ("REQUEST", "SCHEMA", "Invalid options for createCollection", None)
+    INVALID_INDEXING_DEFINITION = ("REQUEST", "SCHEMA", "Invalid indexing definition", None)
+    UNKNOWN_VECTOR_METRIC = ("REQUEST", "SCHEMA", "Vector metric is unknown", None)
+    VECTOR_SEARCH_NOT_SUPPORTED = ("REQUEST", "SCHEMA", "Vector search not enabled for collection", None)
+    # Features of the real Data API this server answers as a database without them would
+    VECTORIZE_FEATURE_NOT_AVAILABLE = ("REQUEST", "SCHEMA", "Vectorize feature not available", None)
+    LEXICAL_FEATURE_NOT_ENABLED = (
+        "REQUEST",
+        "SCHEMA",
+        "Lexical search is not available on this database",
+        None,
+    )
+    LEXICAL_NOT_ENABLED_FOR_COLLECTION = (
+        "REQUEST",
+        "SCHEMA",
+        "Lexical search is not enabled for the collection",
+        None,
+    )
+    RERANKING_FEATURE_NOT_ENABLED = ("REQUEST", "SCHEMA", "Reranking feature not enabled", None)
     # Documents
     DOCUMENT_ALREADY_EXISTS = ("REQUEST", "DOCUMENT", "Document the given _id already exists", None)
     DOCUMENT_REPLACE_DIFFERENT_DOCID = (
@@ -58,6 +84,10 @@ class ErrorCode(enum.Enum):
     SHRED_BAD_DOCUMENT_TYPE = ("REQUEST", "DOCUMENT", "Bad document type to shred", None)
     SHRED_BAD_DOCID_TYPE = ("REQUEST", "DOCUMENT", "Bad type for '_id' field", None)
     SHRED_BAD_FIELD_NAME = ("REQUEST", "DOCUMENT", "Document field name not valid", None)
+    SHRED_BAD_VECTOR_SIZE = ("REQUEST", "DOCUMENT", "Bad $vector value: empty", None)
+    SHRED_BAD_VECTOR_VALUE = ("REQUEST", "DOCUMENT", "Bad $vector value", None)
+    SHRED_BAD_BINARY_VECTOR_VALUE = ("REQUEST", "DOCUMENT", "Bad binary vector value to shred", None)
+    INVALID_VECTOR_LENGTH = ("REQUEST", "DOCUMENT", "Vector values in documents are not valid", None)
     SHRED_BAD_EJSON_VALUE = ("REQUEST", "DOCUMENT", "Bad JSON Extension value to shred", None)
     SHRED_DOC_LIMIT_VIOLATION = ("REQUEST", "DOCUMENT", "Document size limitation violated", None)
     # Filter, sort, projection, update
@@ -73,7 +103,19 @@ class ErrorCode(enum.Enum):
         "Unsupported filter operator",
         "UNSUPPORTED_FILTER_OPERATION",
     )
+    FILTER_PATH_UNINDEXED = (
+        "REQUEST",
+        "FILTER",
+        "Collection path used in filter clause not indexed",
+        "UNINDEXED_FILTER_PATH",
+    )
     INVALID_SORT_CLAUSE = ("REQUEST", "SORT", "Invalid sort clause", None)
+    SORT_CLAUSE_PATH_UNINDEXED = (
+        "REQUEST",
+        "SORT",
+        "Collection field used in sort clause not indexed",
+        "UNINDEXED_SORT_PATH",
+    )
     UNSUPPORTED_PROJECTION_PARAM = ("REQUEST", "PROJECTION", "Unsupported projection parameter", None)
     UNSUPPORTED_UPDATE_OPERATION = ("REQUEST", "UPDATE", "Unsupported update operation", None)
     UNSUPPORTED_UPDATE_OPERATION_PARAM = ("REQUEST", "UPDATE", "Unsupported update operation parameter", None)

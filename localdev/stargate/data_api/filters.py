@@ -91,6 +91,7 @@ class ParsedFilter:
     filter: Filter
     id_values: tuple[JsonValue, ...] | None
     equalities: tuple[tuple[Path, JsonValue], ...]
+    paths: tuple[str, ...] = ()  # every field the filter tests, dotted (for the collection's indexing)
 
     @property
     def is_empty(self) -> bool:
@@ -130,6 +131,7 @@ class _Parser:
     def __init__(self) -> None:
         self.id_values: tuple[JsonValue, ...] | None = None
         self.equalities: list[tuple[Path, JsonValue]] = []
+        self.paths: list[str] = []
 
     def expression(self, raw: JsonValue, *, top: bool) -> Filter:
         if not isinstance(raw, dict):
@@ -157,6 +159,7 @@ class _Parser:
             path = parse_path(name)
         except ValueError as error:
             raise filter_invalid(str(error)) from None
+        self.paths.append(name)
         if not _is_operator_object(name, value):
             conditions: JsonObject = {"$eq": value}
         else:
@@ -189,4 +192,4 @@ def parse_filter(raw: JsonValue) -> ParsedFilter:
     """Parse a command's ``filter`` (None, when it has none, selects everything)."""
     parser = _Parser()
     parsed = Everything() if raw is None else parser.expression(raw, top=True)
-    return ParsedFilter(parsed, parser.id_values, tuple(parser.equalities))
+    return ParsedFilter(parsed, parser.id_values, tuple(parser.equalities), tuple(parser.paths))

@@ -9,8 +9,14 @@ from typing import TypeVar
 
 from localdev.stargate.core import paths as core_paths
 from localdev.stargate.core.values import JsonObject, JsonValue, total_order
-from localdev.stargate.data_api.documents import ID_FIELD, Path, get_at, parse_path
+from localdev.stargate.data_api.documents import ID_FIELD, VECTOR_FIELD, Path, get_at, parse_path
 from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode
+from localdev.stargate.data_api.schema import (
+    VectorSort,
+    lexical_refused,
+    vector_value,
+    vectorize_refused,
+)
 
 _Item = TypeVar("_Item")
 
@@ -137,18 +143,27 @@ class Sort:
         return sorted(items, key=functools.cmp_to_key(compare))
 
 
-def parse_sort(raw: JsonValue) -> Sort | None:
+def parse_sort(raw: JsonValue) -> Sort | VectorSort | None:
     """The sort clause of a command; None when there is none."""
     if raw is None:
         return None
     if not isinstance(raw, dict):
         raise DataApiError(ErrorCode.INVALID_SORT_CLAUSE, "Invalid sort clause: must be a JSON object.")
+    if VECTOR_FIELD in raw:
+        if len(raw) > 1:
+            raise DataApiError(
+                ErrorCode.INVALID_SORT_CLAUSE, "Invalid sort clause: '$vector' must be the only sort field."
+            )
+        return VectorSort(tuple(vector_value(raw[VECTOR_FIELD])))
     keys: list[tuple[Path, int]] = []
     for field, direction in raw.items():
+        if field == "$vectorize":
+            raise vectorize_refused()
+        if field in ("$lexical", "$hybrid"):
+            raise lexical_refused()
         if field.startswith("$"):
             raise DataApiError(
-                ErrorCode.INVALID_SORT_CLAUSE,
-                f"Invalid sort clause: '{field}' (vector, lexical and hybrid sorts) is not supported here.",
+                ErrorCode.INVALID_SORT_CLAUSE, f"Invalid sort clause: unknown field '{field}'."
             )
         if isinstance(direction, bool) or direction not in (1, -1):
             raise DataApiError(

@@ -1,10 +1,11 @@
 """The Astra Data API dialect: ``POST /api/json/v1[/{keyspace}[/{collection}]]``, one JSON command each.
 
 Clients use ``http://host:port/api/json`` as their base URL, as they would use
-``https://{db}-{region}.apps.astra.datastax.com/api/json``. Behaviour follows the real Data API's:
-HTTP 401 for a missing or rejected token, 415 for a body that is not declared JSON, 404/405 from the
-router, and HTTP 200 with an ``errors`` array for everything else that goes wrong. The contract is
-written down in ``docs/stores/data-api.md``.
+``https://{db}-{region}.apps.astra.datastax.com/api/json``; the same commands are also served under
+``/v1``, where a self-hosted Data API serves them (astrapy's non-Astra environments post there).
+Behaviour follows the real Data API's: HTTP 401 for a missing or rejected token, 415 for a body that is
+not declared JSON, 404/405 from the router, and HTTP 200 with an ``errors`` array for everything else
+that goes wrong. The contract is written down in ``docs/stores/data-api.md``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,13 @@ from localdev.stargate.data_api.commands import CommandResult, DatabaseCommands,
 from localdev.stargate.data_api.exceptions import ERROR_NAME_STYLES, DataApiError, ErrorCode, ErrorNames
 
 DATA_API_PREFIX = "/api/json/v1"
+# Where a self-hosted Data API serves the same commands, and where astrapy's non-Astra environments post.
+# POST /v1/auth stays Stargate's token endpoint: a keyspace named "auth" is reached under /api/json/v1.
+SELF_HOSTED_PREFIX = "/v1"
+PREFIXES = (DATA_API_PREFIX, SELF_HOSTED_PREFIX)
 DATA_API_TOKEN_HEADER = "Token"  # noqa: S105 - a header name, not a secret
 MAX_PAGE_SIZE = 1000
+MAX_LATENCY_MS = 60_000
 
 
 @dataclass(frozen=True)
@@ -35,10 +41,13 @@ class DataApiSettings:
     ``page_size``: documents per ``find`` page (the real server used 20, and 50 from v1.0.48).
     ``error_names``: ``"current"`` error codes, or the ``"legacy"`` names from before the 2026 rename
     (``COLLECTION_NOT_EXIST``, ``KEYSPACE_DOES_NOT_EXIST``, ...), so clients can be tested against both.
+    ``latency_ms``: how late each command is answered (0: at once), so clients' timeouts can be tested
+    as against a remote database.
     """
 
     page_size: int = DATA_API_FIND_PAGE_SIZE
     error_names: ErrorNames = "current"
+    latency_ms: int = 0
 
     def __post_init__(self) -> None:
         """Refuse settings the server cannot honour, at start-up rather than on the first request."""
@@ -48,6 +57,10 @@ class DataApiSettings:
             raise ValueError(
                 f"data_api_page_size must be between 1 and {MAX_PAGE_SIZE}, got {self.page_size}"
             )
+        if not 0 <= self.latency_ms <= MAX_LATENCY_MS:
+            raise ValueError(
+                f"data_api_latency_ms must be between 0 and {MAX_LATENCY_MS}, got {self.latency_ms}"
+            )
         if self.error_names not in ERROR_NAME_STYLES:
             choices = ", ".join(ERROR_NAME_STYLES)
             raise ValueError(f"data_api_error_names must be one of {choices}, got {self.error_names!r}")
@@ -56,7 +69,7 @@ class DataApiSettings:
 def parse_command(body: bytes) -> tuple[str, JsonObject]:
     """The command name and its payload: a body must be a JSON object with exactly one key."""
     try:
-        value = parse_strict(body, finite_numbers=True)
+        value = parse_strict(body, finite_numbers=True, exact_numbers=True)
     except (ValueError, RecursionError) as error:
         raise DataApiError(
             ErrorCode.REQUEST_NOT_JSON, f"Request not valid JSON, problem: {error.__class__.__name__}."
@@ -109,11 +122,15 @@ class DataApi:
         self._collections = CollectionCommands(store, page_size=self._settings.page_size, clock=clock)
 
     def routes(self) -> list[Route]:
-        """The three ``POST`` endpoints."""
+        """The three ``POST`` endpoints, under Astra's path and a self-hosted Data API's."""
         return [
-            Route(DATA_API_PREFIX, {"POST": self._endpoint(self._general)}),
-            Route(DATA_API_PREFIX + "/{keyspace}", {"POST": self._endpoint(self._keyspace)}),
-            Route(DATA_API_PREFIX + "/{keyspace}/{collection}", {"POST": self._endpoint(self._collection)}),
+            route
+            for prefix in PREFIXES
+            for route in (
+                Route(prefix, {"POST": self._endpoint(self._general)}),
+                Route(prefix + "/{keyspace}", {"POST": self._endpoint(self._keyspace)}),
+                Route(prefix + "/{keyspace}/{collection}", {"POST": self._endpoint(self._collection)}),
+            )
         ]
 
     def _general(self, _params: Mapping[str, str], name: str, payload: JsonObject) -> CommandResult:
@@ -128,6 +145,8 @@ class DataApi:
     def _endpoint(self, command: Command) -> Callable[[Request, Mapping[str, str]], Response]:
         def handle(request: Request, params: Mapping[str, str]) -> Response:
             names = self._settings.error_names
+            if self._settings.latency_ms:
+                time.sleep(self._settings.latency_ms / 1000)
             try:
                 self._authorize(request)
                 if not _is_json(request.header("Content-Type")):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, json_equal, total_order
 from localdev.stargate.data_api.documents import (
     ID_FIELD,
+    VECTOR_FIELD,
     Path,
     PathConflict,
     check_document,
@@ -23,6 +26,7 @@ from localdev.stargate.data_api.documents import (
     unset_at,
 )
 from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode, field_invalid, update_error
+from localdev.stargate.data_api.schema import lexical_refused, vectorize_refused
 
 _OPERATORS = (
     "$set",
@@ -49,8 +53,18 @@ class _Action:
     operand: JsonValue
 
 
+Number = int | float | Decimal
+
+
 def _is_number(value: JsonValue) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def _exact(left: Number, right: Number) -> tuple[Number, Number]:
+    """Both numbers as Decimals when either is one (Decimal and float do not mix in arithmetic)."""
+    if isinstance(left, Decimal) or isinstance(right, Decimal):
+        return tuple(Decimal(repr(n)) if isinstance(n, float) else Decimal(n) for n in (left, right))  # type: ignore[return-value]
+    return left, right
 
 
 def _param_error(action: _Action, problem: str) -> DataApiError:
@@ -72,6 +86,12 @@ def _path(operator: str, field: str) -> Path:
         path = parse_path(field)
     except ValueError as error:
         raise update_error(ErrorCode.UNSUPPORTED_UPDATE_OPERATION_PATH, str(error)) from None
+    if path[0] == "$vectorize":
+        raise vectorize_refused()
+    if path[0] in ("$lexical", "$hybrid"):
+        raise lexical_refused()
+    if path == (VECTOR_FIELD,) and operator in ("$set", "$unset", "$setOnInsert"):
+        return path  # checked against the collection's vector dimension once applied (collection.py)
     if any(segment.startswith("$") for segment in path):
         raise update_error(
             ErrorCode.UNSUPPORTED_UPDATE_OPERATION_PATH, f"'{field}': path segments must not start with '$'"
@@ -155,17 +175,17 @@ def _unset(action: _Action, root: JsonValue, _found: bool, _current: JsonValue, 
     return unset_at(root, action.path)
 
 
-def _arithmetic(combine: Callable[[int | float, int | float], int | float]) -> _Apply:
+def _arithmetic(combine: Callable[[Any, Any], Number]) -> _Apply:
     def apply(action: _Action, root: JsonValue, found: bool, current: JsonValue, _now: int) -> JsonValue:
         operand = action.operand
-        assert isinstance(operand, int | float)
+        assert isinstance(operand, Number)
         if not found:
             # A missing field counts as 0: $inc sets the operand, $mul sets 0 (of the operand's type).
             return set_at(root, action.path, combine(operand * 0, operand))
         if not _is_number(current):
             raise _target_error(action, current)
-        assert isinstance(current, int | float)
-        return set_at(root, action.path, combine(current, operand))
+        assert isinstance(current, Number)
+        return set_at(root, action.path, combine(*_exact(current, operand)))
 
     return apply
 

@@ -8,6 +8,7 @@ request-level checks (empty body, bad JSON, forbidden field names, depth, array 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 from localdev.stargate.core.routing import malformed_json
 from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, parse_strict
@@ -64,8 +65,8 @@ def normalize(value: JsonValue, depth: int = 0) -> JsonValue:
     """Check field names, depth and array length, and turn numbers into doubles, recursively."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if isinstance(value, int | float):
-        return as_double(value)
+    if isinstance(value, int | float | Decimal):  # a Decimal only from the Data API's parsing
+        return as_double(float(value))
     if depth >= MAX_DEPTH:
         raise docs_error(400, f"Max depth of {MAX_DEPTH} exceeded.")
     if isinstance(value, list):
