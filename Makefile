@@ -33,7 +33,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 # Outside CI, the CDK CLI asks before it widens IAM permissions or security groups.
 APPROVAL := $(if $(CI),--require-approval never,--require-approval broadening)
 
-.PHONY: lock sbom scan distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
+.PHONY: lock sbom scan astrapy-suite distclean help install run token stargate bench load test test-integration lint format typecheck openapi bootstrap synth diff deploy destroy deploy-github-role smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -67,6 +67,7 @@ lock: $(BIN)/.installed ## Rewrite the hash locks (*.lock) from the pins in requ
 	$(UV_COMPILE) --python-version 3.14 --no-deps lambda_src/requirements.txt -o lambda_src/requirements.lock
 	$(UV_COMPILE) --python-version 3.11 scripts/scan-requirements.txt -o scripts/scan-requirements.lock
 	$(UV_COMPILE) --python-version 3.11 scripts/sbom-requirements.txt -o scripts/sbom-requirements.lock
+	$(UV_COMPILE) --python-version 3.11 scripts/astrapy-suite-requirements.txt -o scripts/astrapy-suite-requirements.lock
 
 node_modules/.installed: package.json package-lock.json
 	@echo "Installing the pinned CDK CLI, and Node 24 for it, from npm into node_modules..." >&2
@@ -108,6 +109,13 @@ test-integration: $(BIN)/.installed ## Contract and astrapy suites, every backen
 
 sbom: $(BIN)/.installed ## CycloneDX SBOM of the function asset (every package, version, sha256): .build/sbom/
 	$(BIN)/python scripts/sbom.py
+
+# make astrapy-suite AREAS=collections (or misc, tables, a file such as collections/test_collection_dml_sync.py;
+# commas between several): only those. ASTRAPY_SUITE_ENDPOINT=http://localhost:8181 runs it against another
+# (self-hosted) Data API instead of a fresh embedded server.
+AREAS ?=
+astrapy-suite: $(RUN_INSTALLED) ## astrapy 2.3.2's own integration tests, unmodified, against a fresh embedded server (AREAS=collections,...; minutes)
+	$(BIN)/python scripts/astrapy_suite.py $(if $(AREAS),"$(AREAS)")
 
 scan: $(BIN)/.installed node_modules/.installed ## checkov on every template variant, zizmor on the workflows, offline (docs/security-scans.md)
 	$(BIN)/python scripts/scan.py

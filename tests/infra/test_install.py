@@ -152,6 +152,7 @@ LOCKS = (
     ("lambda_src/requirements.txt", "lambda_src/requirements.lock"),
     ("scripts/scan-requirements.txt", "scripts/scan-requirements.lock"),
     ("scripts/sbom-requirements.txt", "scripts/sbom-requirements.lock"),
+    ("scripts/astrapy-suite-requirements.txt", "scripts/astrapy-suite-requirements.lock"),
 )
 
 
