@@ -64,7 +64,7 @@ def test_the_astrapy_example_runs_as_printed(make_stargate: str) -> None:
         )
 
         assert result.returncode == 0, result.stderr[-2000:]
-        assert result.stdout.splitlines() == ["1 299", "['o002', 'o001', 'o000']"]
+        assert result.stdout.splitlines() == ["1 299", "['o002', 'o001', 'o000']", "tea 0.997"]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed on this machine")
