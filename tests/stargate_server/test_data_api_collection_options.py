@@ -359,3 +359,86 @@ def test_a_latency_delays_every_data_api_answer(tmp_path: Path, session: request
     assert parse_args(["--data-api-latency-ms", "20"]).data_api_latency_ms == 20
     with pytest.raises(SystemExit):
         parse_args(["--data-api-latency-ms", "-1"])
+
+
+def _raw(client: DataApiClient, path: str, body: str) -> dict[str, Any]:
+    response = client.post(path, None, data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_arithmetic_is_exact_and_never_leaves_a_number_json_cannot_write(data_api: DataApiClient) -> None:
+    path = _create(data_api, "arithmetic")
+    _raw(data_api, path, '{"insertOne":{"document":{"_id":1,"d":1.00000000000000000001,"f":1e300,"i":7}}}')
+
+    for update in (
+        {"$mul": {"d": 1e200}},
+        {"$mul": {"d": 1e200}},
+        {"$mul": {"f": 1e300}},
+        {"$inc": {"i": 0.5}},
+    ):
+        _ok(data_api.run(path, "updateOne", {"filter": {"_id": 1}, "update": update}))
+    _raw(data_api, path, '{"updateOne":{"filter":{"_id":1},"update":{"$inc":{"i":0.50000000000000000001}}}}')
+    raw = data_api.post(path, {"findOne": {"filter": {"_id": 1}}}).text
+
+    # 1.00000000000000000001e400 and 1e600 are beyond a double, as the Data API's BigDecimal allows
+    assert '"d":1.00000000000000000001E+400' in raw
+    assert '"f":1E+600' in raw
+    assert '"i":8.00000000000000000001' in raw
+    assert _ok(data_api.run(path, "countDocuments", {"filter": {"d": {"$gt": 0}}}))["status"]["count"] == 1
+
+
+def test_numbers_no_double_or_decimal_can_hold_and_decimal_ids_are_answered_not_crashed_on(
+    data_api: DataApiClient,
+) -> None:
+    path = _create(data_api, "odd_numbers")
+
+    tiny = _raw(data_api, path, '{"insertOne":{"document":{"_id":"t","a":1e-9999999999999999999}}}')
+    first = _raw(data_api, path, '{"insertOne":{"document":{"_id":100000000000000000001.0}}}')
+    same = _raw(data_api, path, '{"insertOne":{"document":{"_id":100000000000000000001}}}')
+    decimal = _raw(data_api, path, '{"insertOne":{"document":{"_id":0.10000000000000000001}}}')
+    again = _raw(data_api, path, '{"insertOne":{"document":{"_id":0.100000000000000000010}}}')
+
+    assert error_codes(tiny) == []
+    assert error_codes(first) == []
+    assert error_codes(same) == ["DOCUMENT_ALREADY_EXISTS"]  # one number, one _id
+    assert error_codes(decimal) == []
+    assert error_codes(again) == ["DOCUMENT_ALREADY_EXISTS"]
+    assert "0.10000000000000000001" in again["errors"][0]["message"]
+
+
+def test_vector_components_are_numbers_within_a_floats_range(data_api: DataApiClient) -> None:
+    path = _create(data_api, "vector_numbers", vector={"dimension": 2})
+
+    huge = _raw(data_api, path, '{"insertOne":{"document":{"$vector":[1' + "0" * 400 + ",1]}}}")
+    precise = _raw(
+        data_api, path, '{"insertOne":{"document":{"_id":"p","$vector":[1.00000000000000000001,2]}}}'
+    )
+
+    assert error_codes(huge) == ["SHRED_BAD_VECTOR_VALUE"]
+    assert error_codes(precise) == []
+    assert error_codes(data_api.run(path, "find", {"projection": {"$vector": "yes"}})) == [
+        "UNSUPPORTED_PROJECTION_PARAM"
+    ]
+
+
+def test_vector_existence_filters_and_indexing_lists_as_sets(data_api: DataApiClient) -> None:
+    path = _create(data_api, "vector_exists", vector={"dimension": 2}, indexing={"allow": ["b", "a"]})
+    _ok(data_api.run(path, "insertMany", {"documents": [{"_id": 1, "$vector": [1, 0]}, {"_id": 2}]}))
+
+    with_vector = data_api.run(path, "find", {"filter": {"$vector": {"$exists": True}}})["data"]["documents"]
+    again = data_api.run(
+        KEYSPACE,
+        "createCollection",
+        {
+            "name": "vector_exists",
+            "options": {"vector": {"dimension": 2}, "indexing": {"allow": ["a", "b", "a"]}},
+        },
+    )
+
+    assert [doc["_id"] for doc in with_vector] == [1]
+    assert error_codes(data_api.run(path, "find", {"filter": {"$vector": [1, 0]}})) == [
+        "FILTER_INVALID_EXPRESSION"
+    ]
+    assert again == {"status": {"ok": 1}}

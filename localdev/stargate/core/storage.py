@@ -19,11 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from localdev.stargate.core.database import Database
-from localdev.stargate.core.values import JsonObject, JsonValue, dump_json, exact_number
+from localdev.stargate.core.values import JsonObject, JsonValue, dump_json, stored_number
 
 Clock = Callable[[], float]
 
-_SCHEMA_VERSION = 1
+# 2: collection_options (a server of schema 1 would ignore them, so it refuses a database of 2).
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS namespaces (
     name TEXT PRIMARY KEY,
@@ -109,7 +110,7 @@ def _encode(data: JsonValue) -> str:
 
 
 def _decode(body: str) -> JsonValue:
-    value: JsonValue = json.loads(body, parse_float=exact_number)
+    value: JsonValue = json.loads(body, parse_float=stored_number)
     return value
 
 

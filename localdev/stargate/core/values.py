@@ -43,11 +43,40 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def exact_number(text: str) -> float | Decimal:
+def stored_number(text: str) -> float | Decimal:
     """A number literal with a fraction or exponent: a float when the float has the value written
-    (``1.23``, ``1.50``), else a ``Decimal`` of exactly what was written; refuses ``1e999``."""
-    value = _finite_float(text)
-    return value if Decimal(repr(value)) == Decimal(text) else Decimal(text)
+    (``1.23``, ``1.50``), else a ``Decimal`` of exactly what was written (a float only where even a
+    ``Decimal`` cannot hold the exponent)."""
+    value = float(text)
+    try:
+        written = Decimal(text)
+        if math.isfinite(value) and Decimal(repr(value)) == written:
+            return value
+    except ArithmeticError:
+        return value
+    return written
+
+
+def exact_number(text: str) -> float | Decimal:
+    """``stored_number`` of what a request sends, refusing a number beyond a double's range (``1e999``)."""
+    _finite_float(text)
+    return stored_number(text)
+
+
+# Whole numbers up to this many digits are written out in full; larger ones keep their exponent.
+_WHOLE_DIGITS = 30
+
+
+def plain_number(number: Decimal) -> int | float | Decimal:
+    """A ``Decimal`` as the number it equals: an integer when whole and written with few digits, a
+    float when a float holds it exactly, else the ``Decimal`` without trailing zeros (``1.50`` is
+    ``1.5``; ``1E+600`` stays so rather than 601 digits)."""
+    if number == number.to_integral_value() and number.adjusted() < _WHOLE_DIGITS:
+        return int(number)
+    as_float = float(number)
+    if math.isfinite(as_float) and Decimal(repr(as_float)) == number:
+        return as_float
+    return number.normalize()
 
 
 def parse_strict(
@@ -78,7 +107,12 @@ def _marked_decimal(value: Any) -> str:
 def dump_json(value: JsonValue, *, sort_keys: bool = False) -> str:
     """Compact JSON of ``value``, a ``Decimal`` written with all its digits."""
     text = json.dumps(
-        value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys, default=_marked_decimal
+        value,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        sort_keys=sort_keys,
+        allow_nan=False,
+        default=_marked_decimal,
     )
     return _MARKED.sub(r"\1", text) if _MARKER in text else text
 
@@ -87,6 +121,8 @@ def canonical_json(value: JsonValue) -> str:
     """Compact JSON with sorted keys: equal values (and ``1.0`` and ``1``) always get the same text."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else plain_number(value)
     return dump_json(value, sort_keys=True)
 
 

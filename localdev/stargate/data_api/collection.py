@@ -10,7 +10,6 @@ the same precondition can never both match.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from localdev.stargate.core.storage import (
     EmulatorStore,
     StoredDocument,
 )
-from localdev.stargate.core.values import JsonObject, JsonValue, json_equal
+from localdev.stargate.core.values import JsonObject, JsonValue, dump_json, json_equal
 from localdev.stargate.data_api.commands import (
     STORAGE_PREFIX,
     CommandResult,
@@ -54,7 +53,7 @@ from localdev.stargate.data_api.schema import (
     CollectionSchema,
     VectorSort,
     lexical_refused,
-    vector_value,
+    vector_floats,
     vectorize_refused,
 )
 from localdev.stargate.data_api.updates import Update, parse_update
@@ -146,6 +145,11 @@ class _Shape:
     def of(cls, fields: Fields, sort: AnySort | None = None, *, similarity: bool = False) -> _Shape:
         raw = fields.raw("projection")
         named = raw if isinstance(raw, dict) else None
+        if named is not None and named.get(VECTOR_FIELD, 0) not in (0, 1):  # False == 0, True == 1
+            raise DataApiError(
+                ErrorCode.UNSUPPORTED_PROJECTION_PARAM,
+                "Unsupported projection parameter: '$vector' must be 1, 0, true or false.",
+            )
         vector = named is not None and any(named.get(key) in (1, True) for key in (VECTOR_FIELD, "*"))
         # `$vector` adds the vector to whatever else the projection returns; it includes no other field
         rest = raw if named is None else {key: value for key, value in named.items() if key != VECTOR_FIELD}
@@ -195,7 +199,7 @@ class _Outcome:
 def _already_exists(doc_id: JsonValue) -> DataApiError:
     return DataApiError(
         ErrorCode.DOCUMENT_ALREADY_EXISTS,
-        f"Cannot insert the document: a document already exists with given '_id' ({json.dumps(doc_id)}).",
+        f"Cannot insert the document: a document already exists with given '_id' ({dump_json(doc_id)}).",
         document_ids=[doc_id],
     )
 
@@ -211,7 +215,7 @@ def _checked(raw: JsonValue, schema: CollectionSchema, *, field: str = "document
         raise lexical_refused()
     document = check_document(raw, field=field)
     if document.get(VECTOR_FIELD) is not None:
-        schema.check_vector(vector_value(document[VECTOR_FIELD]))
+        schema.check_vector(vector_floats(document[VECTOR_FIELD]))
     return document
 
 
@@ -500,7 +504,7 @@ class CollectionCommands:
                 raise DataApiError(
                     ErrorCode.DOCUMENT_REPLACE_DIFFERENT_DOCID,
                     f"The replace document and document resolved using filter have different '_id's: "
-                    f"{json.dumps(replacement[ID_FIELD])} (replace document) vs. {json.dumps(doc_id)} "
+                    f"{dump_json(replacement[ID_FIELD])} (replace document) vs. {dump_json(doc_id)} "
                     "(document that filter matches).",
                 )
             return with_id_first(replacement, doc_id)

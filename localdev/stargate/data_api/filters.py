@@ -20,7 +20,7 @@ from localdev.stargate.core.values import (
     json_equal,
     kind_of,
 )
-from localdev.stargate.data_api.documents import ID_FIELD, Path, parse_path, resolve
+from localdev.stargate.data_api.documents import ID_FIELD, VECTOR_FIELD, Path, parse_path, resolve
 from localdev.stargate.data_api.exceptions import filter_invalid, filter_unsupported
 
 # Operators the Data API has but this server does not emulate get FILTER_UNSUPPORTED_OPERATOR, like
@@ -148,6 +148,10 @@ class _Parser:
                 if not isinstance(value, dict) or not value:
                     raise filter_invalid("'$not' needs a non-empty filter object")
                 parts.append(Negation(self.expression(value, top=False)))
+            elif key == VECTOR_FIELD:
+                if not (isinstance(value, dict) and set(value) == {"$exists"}):
+                    raise filter_invalid("'$vector' can only be tested with $exists")
+                parts.extend(self.field(key, value, top=False))
             elif key.startswith("$"):
                 raise filter_unsupported(key)
             else:

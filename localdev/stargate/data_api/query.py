@@ -14,7 +14,7 @@ from localdev.stargate.data_api.exceptions import DataApiError, ErrorCode
 from localdev.stargate.data_api.schema import (
     VectorSort,
     lexical_refused,
-    vector_value,
+    sort_vector,
     vectorize_refused,
 )
 
@@ -154,7 +154,7 @@ def parse_sort(raw: JsonValue) -> Sort | VectorSort | None:
             raise DataApiError(
                 ErrorCode.INVALID_SORT_CLAUSE, "Invalid sort clause: '$vector' must be the only sort field."
             )
-        return VectorSort(tuple(vector_value(raw[VECTOR_FIELD])))
+        return VectorSort(sort_vector(raw[VECTOR_FIELD]))
     keys: list[tuple[Path, int]] = []
     for field, direction in raw.items():
         if field == "$vectorize":

@@ -7,10 +7,11 @@
   filter or sort on a path that is not indexed is refused, as the Data API refuses it.
 - ``vector``: ``dimension``, ``metric`` (cosine, dot_product, euclidean) and ``sourceModel``. A
   document's ``$vector`` (an array of numbers, or ``{"$binary": ...}``: big-endian float32s in base64,
-  as astrapy sends it) must have that many numbers and is kept as float32 values, as the database keeps
-  it. ``sort: {"$vector": [...]}`` scores every candidate with the Data API's similarity (cosine
-  ``(1 + cos) / 2``, dot product ``(1 + dot) / 2``, euclidean ``1 / (1 + d^2)``): an exact search where
-  the Data API's index is approximate, which for a local run's few documents finds the same.
+  as astrapy sends it) must have that many numbers, and comes back as it was written (array or
+  ``$binary``), as the Data API returns it. ``sort: {"$vector": [...]}`` scores every candidate with the
+  Data API's similarity (cosine ``(1 + cos) / 2``, dot product ``(1 + dot) / 2``, euclidean
+  ``1 / (1 + d^2)``): an exact search where the Data API's index is approximate, which for a local
+  run's few documents finds the same; like every sort here, over the first 10,000 matches.
 - ``lexical``, ``rerank`` and ``vector.service`` (vectorize): this server answers as a Data API whose
   database has none of them. They are echoed disabled, and asking for them is refused with the Data
   API's own codes.
@@ -29,6 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TypeVar
 
 from localdev.stargate.core.values import JsonObject, JsonValue
@@ -53,6 +55,7 @@ MAX_DIMENSION = 4096
 MAX_VECTOR_SEARCH_LIMIT = 1000
 
 _Item = TypeVar("_Item")
+_FLOAT32_MAX = 3.4028234663852886e38
 # 100-nanosecond intervals between the Gregorian epoch (1582-10-15) and the Unix epoch, for uuid v6.
 _GREGORIAN_OFFSET = 0x01B21DD213814000
 
@@ -100,11 +103,8 @@ _NEW_IDS: dict[str | None, Callable[[], JsonValue]] = {
 
 
 def _float32(number: float) -> float:
-    """``number`` as the float32 the database keeps, written with the fewest digits that give it back."""
-    try:
-        packed = struct.pack(">f", number)
-    except OverflowError:
-        raise _schema_error(ErrorCode.SHRED_BAD_VECTOR_VALUE, f"{number} is too large for a float") from None
+    """``number`` as a float32 (as the database keeps a vector), with the fewest digits that give it back."""
+    packed = struct.pack(">f", number)
     value: float = struct.unpack(">f", packed)[0]
     for digits in range(1, 10):
         shortest = float(f"{value:.{digits}g}")
@@ -113,8 +113,9 @@ def _float32(number: float) -> float:
     return value
 
 
-def vector_value(raw: JsonValue) -> list[float]:
-    """The numbers of a ``$vector``: an array of numbers, or ``{"$binary": <base64 float32s>}``."""
+def vector_floats(raw: JsonValue) -> list[float]:
+    """The numbers of a ``$vector`` (an array of numbers, or ``{"$binary": <base64 float32s>}``) as
+    floats; refused as the Data API refuses a bad one."""
     numbers: Sequence[object]
     if isinstance(raw, dict) and set(raw) == {"$binary"} and isinstance(raw["$binary"], str):
         try:
@@ -130,13 +131,31 @@ def vector_value(raw: JsonValue) -> list[float]:
         raise _schema_error(ErrorCode.SHRED_BAD_VECTOR_VALUE, "needs to be an array of numbers")
     if not numbers:
         raise _schema_error(ErrorCode.SHRED_BAD_VECTOR_SIZE, "cannot be empty Array")
+    floats: list[float] = []
     for number in numbers:
-        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+        if isinstance(number, bool) or not isinstance(number, int | float | Decimal):
             raise _schema_error(
-                ErrorCode.SHRED_BAD_VECTOR_VALUE,
-                f"needs to be an array containing only Numbers, not {number!r}",
+                ErrorCode.SHRED_BAD_VECTOR_VALUE, f"needs an array of numbers, not a {_kind(number)}"
             )
-    return [_float32(float(number)) for number in numbers]  # type: ignore[arg-type]
+        try:
+            value = float(number)
+        except OverflowError:
+            value = math.inf
+        if not math.isfinite(value) or abs(value) > _FLOAT32_MAX:
+            raise _schema_error(ErrorCode.SHRED_BAD_VECTOR_VALUE, "a number is beyond a float's range")
+        floats.append(value)
+    return floats
+
+
+def _kind(value: object) -> str:
+    return {bool: "boolean", str: "string", list: "array", dict: "object", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def sort_vector(raw: JsonValue) -> tuple[float, ...]:
+    """A sort's vector, as float32 values (as ``includeSortVector`` echoes it)."""
+    return tuple(_float32(number) for number in vector_floats(raw))
 
 
 def similarity(metric: str, left: Sequence[float], right: Sequence[float]) -> float:
@@ -163,7 +182,7 @@ class VectorSort:
         if stored is None:
             return None
         try:
-            vector = vector_value(stored)
+            vector = vector_floats(stored)  # checked when written
         except DataApiError:
             return None
         return similarity(self.metric, self.vector, vector) if len(vector) == len(self.vector) else None
@@ -251,7 +270,7 @@ class CollectionSchema:
 
     def indexed(self, path: str) -> bool:
         """Whether filters and sorts may use ``path`` (a dotted path)."""
-        if path == "_id" or self.indexing_mode is None:
+        if path in ("_id", VECTOR_FIELD) or self.indexing_mode is None:
             return True
         covered = any(_covers(rule, path) for rule in self.indexing_paths)
         return covered if self.indexing_mode == "allow" else not covered
@@ -296,13 +315,17 @@ class CollectionSchema:
 def _default_id(raw: JsonValue) -> str | None:
     if raw is None:
         return None
-    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict) or set(raw) != {"type"}:
+        raise _schema_error(
+            ErrorCode.INVALID_CREATE_COLLECTION_OPTIONS, "'defaultId' must be an object holding only 'type'"
+        )
+    kind = raw["type"]
     if kind == "":
         return None
     if kind not in ID_TYPES:
         raise _schema_error(
             ErrorCode.INVALID_CREATE_COLLECTION_OPTIONS,
-            f"'defaultId.type' must be one of {', '.join(ID_TYPES)}, not {kind!r}",
+            f"'defaultId.type' must be one of {', '.join(ID_TYPES)}",
         )
     return str(kind)
 
@@ -317,7 +340,7 @@ def _indexing(raw: JsonValue) -> tuple[str | None, tuple[str, ...]]:
         raise _schema_error(ErrorCode.INVALID_INDEXING_DEFINITION, f"'{mode}' must be an array of paths")
     if "*" in paths and len(paths) > 1:
         raise _schema_error(ErrorCode.INVALID_INDEXING_DEFINITION, "'*' must be the only path when used")
-    return mode, tuple(str(path) for path in paths)
+    return mode, tuple(sorted({str(path) for path in paths}))  # a set: order and repeats do not matter
 
 
 def _vector(raw: JsonValue) -> tuple[int | None, str, str]:
@@ -328,6 +351,11 @@ def _vector(raw: JsonValue) -> tuple[int | None, str, str]:
     if raw.get("service") is not None:
         raise _schema_error(
             ErrorCode.VECTORIZE_FEATURE_NOT_AVAILABLE, "this server computes no embeddings ('vector.service')"
+        )
+    unknown = sorted(set(raw) - {"dimension", "metric", "sourceModel", "service"})
+    if unknown:
+        raise _schema_error(
+            ErrorCode.INVALID_CREATE_COLLECTION_OPTIONS, f"'vector' has no option '{unknown[0]}'"
         )
     dimension = raw.get("dimension")
     if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= MAX_DIMENSION:

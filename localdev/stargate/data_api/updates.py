@@ -8,12 +8,20 @@ and ``_id`` can only be given by ``$setOnInsert``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, localcontext
 from typing import Any
 
-from localdev.stargate.core.values import JsonArray, JsonObject, JsonValue, json_equal, total_order
+from localdev.stargate.core.values import (
+    JsonArray,
+    JsonObject,
+    JsonValue,
+    json_equal,
+    plain_number,
+    total_order,
+)
 from localdev.stargate.data_api.documents import (
     ID_FIELD,
     VECTOR_FIELD,
@@ -54,17 +62,29 @@ class _Action:
 
 
 Number = int | float | Decimal
+# Digits kept by $inc and $mul on Decimals: exact for any two numbers of up to 5,000 digits each.
+_EXACT_DIGITS = 10_000
 
 
 def _is_number(value: JsonValue) -> bool:
     return isinstance(value, Number) and not isinstance(value, bool)
 
 
-def _exact(left: Number, right: Number) -> tuple[Number, Number]:
-    """Both numbers as Decimals when either is one (Decimal and float do not mix in arithmetic)."""
-    if isinstance(left, Decimal) or isinstance(right, Decimal):
-        return tuple(Decimal(repr(n)) if isinstance(n, float) else Decimal(n) for n in (left, right))  # type: ignore[return-value]
-    return left, right
+def _decimal(number: Number) -> Decimal:
+    return Decimal(repr(number)) if isinstance(number, float) else Decimal(number)
+
+
+def _combined(combine: Callable[[Any, Any], Number], left: Number, right: Number) -> Number:
+    """``combine(left, right)`` as the Data API's BigDecimal arithmetic gives it: exact (in Decimals
+    when either number is one, or when doubles would overflow), written as the plain number it is."""
+    if not isinstance(left, Decimal) and not isinstance(right, Decimal):
+        result = combine(left, right)
+        if not isinstance(result, float) or math.isfinite(result):
+            return result
+    with localcontext(Context(prec=_EXACT_DIGITS, Emax=MAX_EMAX, Emin=MIN_EMIN)):
+        exact = combine(_decimal(left), _decimal(right))
+        assert isinstance(exact, Decimal)
+        return plain_number(exact)
 
 
 def _param_error(action: _Action, problem: str) -> DataApiError:
@@ -181,11 +201,11 @@ def _arithmetic(combine: Callable[[Any, Any], Number]) -> _Apply:
         assert isinstance(operand, Number)
         if not found:
             # A missing field counts as 0: $inc sets the operand, $mul sets 0 (of the operand's type).
-            return set_at(root, action.path, combine(operand * 0, operand))
+            return set_at(root, action.path, _combined(combine, operand * 0, operand))
         if not _is_number(current):
             raise _target_error(action, current)
         assert isinstance(current, Number)
-        return set_at(root, action.path, combine(*_exact(current, operand)))
+        return set_at(root, action.path, _combined(combine, current, operand))
 
     return apply
 
