@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from aws_cdk import Annotations, AssetHashType, Duration, RemovalPolicy, Stack, Token
 from aws_cdk import aws_iam as iam
@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.region_info import FactName, RegionInfo
 from constructs import Construct
 
-from cdk_app.bundling import LAMBDA_SOURCE_DIR, Target, build_function_asset
+from cdk_app.bundling import LAMBDA_SOURCE_DIR, BuiltAsset, Target, build_function_asset
 from cdk_app.config import OrdersApiConfig
 from cdk_app.nag import acknowledge
 from cdk_app.retention import retention_days
@@ -150,6 +150,35 @@ def secrets_extension_regions() -> frozenset[str]:
     version = SECRETS_EXTENSION_VERSION.name.removeprefix("V").replace("_", ".")  # V1_0_103: 1.0.103
     fact = FactName.params_and_secrets_lambda_layer(version, ARCHITECTURE.name)
     return frozenset(RegionInfo.region_map(fact))
+
+
+def small_function(
+    scope: Construct,
+    prefix: str,
+    construct_id: str,
+    config: OrdersApiConfig,
+    asset: BuiltAsset,
+    *,
+    role_description: str,
+    **settings: Any,
+) -> lambda_.Function:
+    """A small function of the stack's own (no dependencies, e.g. the pre-traffic hook): the orders
+    function's runtime and architecture, JSON logs into its own log group, and a role that may write
+    only there (``log_group_and_role``); ``settings`` are the rest of ``lambda_.Function``'s."""
+    log_group, role = log_group_and_role(scope, prefix, config, role_description)
+    return lambda_.Function(
+        scope,
+        construct_id,
+        runtime=RUNTIME,
+        architecture=ARCHITECTURE,
+        code=lambda_.Code.from_asset(
+            str(asset.path), asset_hash=asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
+        ),
+        role=role,
+        log_group=log_group,
+        logging_format=lambda_.LoggingFormat.JSON,
+        **settings,
+    )
 
 
 def log_group_and_role(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import AssetHashType, Aws, Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_codedeploy as codedeploy
@@ -27,7 +27,7 @@ from constructs import Construct
 
 from cdk_app.bundling import build_source_asset
 from cdk_app.config import OrdersApiConfig
-from cdk_app.function import ARCHITECTURE, RUNTIME, log_group_and_role
+from cdk_app.function import small_function
 from cdk_app.nag import acknowledge
 from orders_api import names
 
@@ -76,28 +76,18 @@ class OrdersRelease(Construct):
         super().__init__(scope, construct_id)
         # Copied with modes Lambda can read (whatever the umask of the checkout) and without byte code.
         hook_asset = build_source_asset(HOOK_SOURCE, "pre-traffic-hook")
-        log_group, role = log_group_and_role(
+        self.hook = small_function(
             self,
             "Hook",
-            config,
-            "Orders API pre-traffic hook: invokes the new version, reports to CodeDeploy",
-        )
-        self.hook = lambda_.Function(
-            self,
             "PreTrafficHook",
+            config,
+            hook_asset,
+            role_description="Orders API pre-traffic hook: invokes the new version, reports to CodeDeploy",
             description="Calls a new orders function version with read-only requests before it gets traffic",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
             handler="pre_traffic.handler",
-            code=lambda_.Code.from_asset(
-                str(hook_asset.path), asset_hash=hook_asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
-            ),
             # Every check at its slowest (hooks/pre_traffic: CHECKS, INVOKE_ALLOWANCE_MS), and the verdict.
             timeout=HOOK_TIMEOUT,
             memory_size=256,
-            role=role,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             environment={
                 # CodeDeploy updates the hook with the stack, so it names exactly the version to check.
                 "TARGET_VERSION_ARN": alias.version.function_arn,

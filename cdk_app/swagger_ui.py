@@ -13,17 +13,16 @@ import importlib.util
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import AssetHashType, Duration
+from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from cdk_app.api import OPENAPI_DOCUMENT
 from cdk_app.bundling import BundlingError, build_files_asset
 from cdk_app.config import OrdersApiConfig
 from cdk_app.docs_page import docs_page
-from cdk_app.function import ARCHITECTURE, RUNTIME, log_group_and_role
+from cdk_app.function import small_function
 from cdk_app.nag import acknowledge
 
 PAGE_SOURCE: Final = Path(docs_page.__file__).resolve()
@@ -60,22 +59,17 @@ class SwaggerUiPage(Construct):
         super().__init__(scope, construct_id)
         asset = build_files_asset(page_files(), "swagger-ui")
         self.asset_path = asset.path
-        log_group, role = log_group_and_role(self, "Page", config, "Orders API: serves Swagger UI at /docs")
-        self.function = lambda_.Function(
+        self.function = small_function(
             self,
+            "Page",
             "PageFunction",
+            config,
+            asset,
+            role_description="Orders API: serves Swagger UI at /docs",
             description="Serves Swagger UI and the OpenAPI document at /docs (swaggerUi=true)",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
             handler="docs_page.handler",
-            code=lambda_.Code.from_asset(
-                str(asset.path), asset_hash=asset.asset_hash, asset_hash_type=AssetHashType.CUSTOM
-            ),
             timeout=Duration.seconds(5),
             memory_size=256,
-            role=role,
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
             environment={docs_page.AUTH_ENVIRONMENT: config.api_auth},
         )
         integration = integrations.HttpLambdaIntegration(

@@ -277,21 +277,24 @@ class CollectionSchema:
 
     def check_filter_paths(self, paths: Sequence[str]) -> None:
         """Refuse a filter on a path that is not indexed."""
-        for path in paths:
-            if not self.indexed(path):
-                raise DataApiError(
-                    ErrorCode.FILTER_PATH_UNINDEXED,
-                    f"Collection path '{path}' is not indexed: cannot filter on that path.",
-                )
+        self._check_indexed(
+            paths,
+            ErrorCode.FILTER_PATH_UNINDEXED,
+            "Collection path '{}' is not indexed: cannot filter on that path.",
+        )
 
     def check_sort_paths(self, paths: Sequence[str]) -> None:
         """Refuse a sort on a path that is not indexed."""
-        for path in paths:
-            if not self.indexed(path):
-                raise DataApiError(
-                    ErrorCode.SORT_CLAUSE_PATH_UNINDEXED,
-                    f"Collection field '{path}' is not indexed: cannot sort using it.",
-                )
+        self._check_indexed(
+            paths,
+            ErrorCode.SORT_CLAUSE_PATH_UNINDEXED,
+            "Collection field '{}' is not indexed: cannot sort using it.",
+        )
+
+    def _check_indexed(self, paths: Sequence[str], code: ErrorCode, message: str) -> None:
+        unindexed = next((path for path in paths if not self.indexed(path)), None)
+        if unindexed is not None:
+            raise DataApiError(code, message.format(unindexed))
 
     def vector_sort(self, sort: VectorSort) -> VectorSort:
         """``sort`` with this collection's metric, once its vector is checked against the dimension."""
